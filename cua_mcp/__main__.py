@@ -1,0 +1,5 @@
+import sys
+
+from cua_mcp.server.cli import main
+
+sys.exit(main())

@@ -1,0 +1,51 @@
+"""The errors cua-mcp raises on purpose.
+
+Every message is written for the model on the other side of the protocol: it says what went
+wrong and what to do next. `tools/` turns these into `isError` tool results in one place.
+"""
+
+from __future__ import annotations
+
+
+class CuaError(Exception):
+    """A failure the caller can act on; its message says how."""
+
+
+class InvalidArgumentError(CuaError, ValueError):
+    """An argument is well-typed but makes no sense (empty text, an unknown button, ...)."""
+
+
+class OutsideScreenError(InvalidArgumentError):
+    """A coordinate lies outside the agent coordinate space."""
+
+    def __init__(self, axis: str, value: float, limit: int) -> None:
+        super().__init__(
+            f"{axis}={value:g} is outside 0..{limit - 1}: coordinates are in the screenshot's space "
+            f"({axis} from 0 to {limit - 1}); take a screenshot or call screen_info to see it."
+        )
+
+
+class UnknownKeyError(InvalidArgumentError):
+    """A key name that maps to no key."""
+
+    def __init__(self, name: str, suggestions: list[str]) -> None:
+        self.name = name
+        self.suggestions = suggestions
+        hint = f" Did you mean {', '.join(repr(s) for s in suggestions)}?" if suggestions else ""
+        super().__init__(
+            f"unknown key {name!r}.{hint} Use names like ctrl, alt, shift, super, Return, Escape, Tab, "
+            "BackSpace, Delete, Home, End, Page_Up, Up, F1..F24, or a single character; join a chord "
+            "with '+' (ctrl+shift+t) and separate keys pressed one after another with spaces."
+        )
+
+
+class DisplayGoneError(CuaError):
+    """The X display is dead or does not answer."""
+
+
+class OperationCancelledError(CuaError):
+    """An input operation was cancelled midway; what it pressed was released."""
+
+
+class SandboxError(CuaError):
+    """The sandbox desktop could not be started or a part of it failed."""

@@ -1,0 +1,340 @@
+"""The `Desktop`: one X display with its devices, as a plain async Python API.
+
+A desktop is either a private sandbox this process started (`Desktop.start_sandbox`) or an
+existing display it attaches to (`Desktop.attach`), which it never starts or kills anything on.
+
+All X work runs on the desktop's own worker thread, one job at a time: python-xlib and mss are
+not thread-safe, and serializing input per desktop is what keeps two clients from interleaving
+keystrokes. Every job has a timeout and a cancel flag; a job that fails or is cancelled releases
+what it pressed. A display that died is reported at the next call (a sandbox is restarted then).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import os
+import threading
+from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import TypeVar
+
+import mss.exception
+from Xlib import error as xerror
+from Xlib.display import Display
+
+from cua_mcp.errors import DisplayGoneError, InvalidArgumentError, OperationCancelledError
+from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
+from cua_mcp.sandbox.space import DEFAULT_LONG_SIDE, AgentSpace
+from cua_mcp.sandbox.x11 import keys
+from cua_mcp.sandbox.x11.capture import Frame, ImageFormat, ScreenCapture, encode
+from cua_mcp.sandbox.x11.input import BUTTONS, InputDevice
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+
+_DEFAULT_TIMEOUT_S = 10.0
+_DISPLAY_ERRORS = (
+    xerror.ConnectionClosedError,
+    xerror.DisplayError,
+    mss.exception.ScreenShotError,
+    ConnectionError,
+    BrokenPipeError,
+)
+
+
+@dataclass(frozen=True)
+class Screenshot:
+    """An encoded screenshot and where its pixels lie in the agent space."""
+
+    frame: Frame
+    region: tuple[int, int, int, int]  # x, y, width, height in agent coordinates
+    space: AgentSpace
+    cursor: tuple[int, int]  # in agent coordinates
+
+
+@dataclass(frozen=True)
+class ScreenInfo:
+    display: str
+    screen_width: int
+    screen_height: int
+    space: AgentSpace
+    monitors: list[dict[str, int]]
+    cursor: tuple[int, int]
+    sandboxed: bool
+
+
+class _XDevices:
+    """The per-thread X state: one connection for input, one mss grabber."""
+
+    def __init__(self, display_name: str) -> None:
+        self.display = Display(display_name)
+        self.input = InputDevice(self.display)
+        self.capture = ScreenCapture(display_name)
+
+    def close(self) -> None:
+        for closer in (self.capture.close, self.display.close):
+            with contextlib.suppress(Exception):
+                closer()
+
+
+class Desktop:
+    """One X display and the operations an agent performs on it."""
+
+    def __init__(self, display: str, space_long_side: int | None, session: SandboxSession | None) -> None:
+        self.display = display
+        self.session = session
+        self._long_side = space_long_side
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"cua-x{display}")
+        self._devices: _XDevices | None = None
+        self._restart_lock = asyncio.Lock()
+        width, height = self._call_sync(lambda d: d.capture.screen_size)
+        self.space = AgentSpace.for_screen(width, height, space_long_side)
+
+    # ----- construction --------------------------------------------------------------------
+
+    @classmethod
+    def attach(cls, display: str, long_side: int | None = DEFAULT_LONG_SIDE) -> Desktop:
+        """Use an existing X display; nothing is started or stopped on it."""
+        try:
+            return cls(display, long_side, None)
+        except _DISPLAY_ERRORS as exc:
+            raise DisplayGoneError(
+                f"cannot open X display {display!r}: {exc}. Check that the display runs and that DISPLAY/"
+                "XAUTHORITY are passed to the server."
+            ) from exc
+
+    @classmethod
+    def start_sandbox(cls, config: SandboxConfig | None = None, long_side: int | None = DEFAULT_LONG_SIDE) -> Desktop:
+        """Start a private sandbox desktop and return it; `close()` stops it."""
+        session = SandboxSession(config).start()
+        try:
+            return cls(session.display, long_side, session)
+        except BaseException:
+            session.stop()
+            raise
+
+    def close(self) -> None:
+        """Release held input, close the X connections, and stop the sandbox if we started one."""
+        future = self._executor.submit(self._close_devices, True)
+        try:
+            future.result(timeout=3)
+        except Exception:
+            log.debug("closing X devices failed", exc_info=True)
+        self._executor.shutdown(wait=False, cancel_futures=True)
+        if self.session is not None:
+            self.session.stop()
+
+    def __enter__(self) -> Desktop:
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.close()
+
+    @property
+    def app_env(self) -> dict[str, str]:
+        """The environment apps on this desktop are started with."""
+        if self.session is not None:
+            return dict(self.session.env)
+        return {**os.environ, "DISPLAY": self.display}
+
+    # ----- running X work ------------------------------------------------------------------
+
+    async def run(self, job: Callable[[_XDevices, threading.Event], T], timeout: float = _DEFAULT_TIMEOUT_S) -> T:
+        """Run `job(devices, cancel)` on the X worker; on timeout or cancellation set `cancel`."""
+        await self._check_alive()
+        cancel = threading.Event()
+        future: Future[T] = self._executor.submit(self._run_job, job, cancel)
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout)
+        except TimeoutError:
+            cancel.set()
+            future.cancel()
+            raise DisplayGoneError(
+                f"the X display {self.display} did not answer within {timeout:g} s; it may be hung. "
+                "Try again shortly; if it persists the desktop needs a restart."
+            ) from None
+        except asyncio.CancelledError:
+            cancel.set()
+            future.cancel()
+            raise
+        except DisplayGoneError:
+            await self._check_alive()
+            raise
+
+    def _run_job(self, job: Callable[[_XDevices, threading.Event], T], cancel: threading.Event) -> T:
+        if cancel.is_set():
+            raise OperationCancelledError("cancelled before it started")
+        devices = self._connect()
+        mark = devices.input.held_mark()
+        try:
+            return job(devices, cancel)
+        except _DISPLAY_ERRORS as exc:
+            self._close_devices(release=False)
+            raise DisplayGoneError(f"the X display {self.display} is gone ({exc}).") from exc
+        except BaseException:
+            devices.input.release_since(mark)
+            raise
+
+    def _call_sync(self, job: Callable[[_XDevices], T]) -> T:
+        return self._executor.submit(lambda: job(self._connect())).result(timeout=_DEFAULT_TIMEOUT_S)
+
+    def _connect(self) -> _XDevices:
+        if self._devices is None:
+            self._devices = _XDevices(self.display)
+        return self._devices
+
+    def _close_devices(self, release: bool) -> None:
+        devices, self._devices = self._devices, None
+        if devices is None:
+            return
+        if release:
+            with contextlib.suppress(Exception):
+                devices.input.release_all()
+        devices.close()
+
+    async def _check_alive(self) -> None:
+        """In a sandbox, notice a dead Xvfb, bring the desktop back, and tell the caller."""
+        if self.session is None or self.session.display_alive:
+            return
+        async with self._restart_lock:
+            if self.session.display_alive:
+                return
+            old_display = self.display
+            await asyncio.to_thread(self._restart_sandbox)
+            launched = ", ".join(self.session.config.launch) or "no apps"
+            raise DisplayGoneError(
+                f"the sandbox display {old_display} had died; a fresh desktop was started on {self.display} "
+                f"({launched} relaunched). Take a new screenshot: earlier coordinates and state are void."
+            )
+
+    def _restart_sandbox(self) -> None:
+        assert self.session is not None
+        log.warning("sandbox display %s died; restarting it", self.display)
+        self._executor.submit(self._close_devices, False).result(timeout=5)
+        config = self.session.config
+        self.session.stop()
+        self.session = SandboxSession(config).start()
+        self.display = self.session.display
+
+    # ----- observe -------------------------------------------------------------------------
+
+    async def screenshot(
+        self,
+        fmt: ImageFormat = "png",
+        quality: int = 80,
+        region: tuple[int, int, int, int] | None = None,
+        cursor: bool = True,
+    ) -> Screenshot:
+        """The screen scaled into the agent space, or an agent-space region at native detail."""
+        space = self.space
+        if region is None:
+            box, size, agent_region = None, (space.width, space.height), (0, 0, space.width, space.height)
+        else:
+            box = space.region_to_screen(*region)
+            size = None
+            agent_region = (
+                *region[:2],
+                min(region[2], space.width - region[0]),
+                min(region[3], space.height - region[1]),
+            )
+
+        def job(devices: _XDevices, cancel: threading.Event) -> tuple[Frame, tuple[int, int]]:
+            image = devices.capture.grab(box, size, cursor)
+            return encode(image, fmt, quality), devices.input.pointer_position()
+
+        frame, pointer = await self.run(job)
+        return Screenshot(frame, agent_region, space, space.from_screen(*pointer))
+
+    async def screen_info(self) -> ScreenInfo:
+        def job(devices: _XDevices, cancel: threading.Event):
+            return devices.capture.monitors, devices.input.pointer_position()
+
+        monitors, pointer = await self.run(job)
+        return ScreenInfo(
+            display=self.display,
+            screen_width=self.space.screen_width,
+            screen_height=self.space.screen_height,
+            space=self.space,
+            monitors=monitors,
+            cursor=self.space.from_screen(*pointer),
+            sandboxed=self.session is not None,
+        )
+
+    # ----- pointer -------------------------------------------------------------------------
+
+    async def click(
+        self, x: float, y: float, button: str = "left", count: int = 1, modifiers: Sequence[str] = ()
+    ) -> None:
+        point = self.space.to_screen(x, y)
+        code = _button(button)
+        mods = _modifier_keysyms(modifiers)
+        await self.run(lambda d, c: d.input.click(*point, code, count, mods))
+
+    async def move_mouse(self, x: float, y: float) -> None:
+        point = self.space.to_screen(x, y)
+        await self.run(lambda d, c: d.input.move(*point))
+
+    async def drag(
+        self,
+        start: tuple[float, float],
+        end: tuple[float, float],
+        button: str = "left",
+        modifiers: Sequence[str] = (),
+    ) -> None:
+        a, b = self.space.to_screen(*start), self.space.to_screen(*end)
+        code = _button(button)
+        mods = _modifier_keysyms(modifiers)
+        await self.run(lambda d, c: d.input.drag(a, b, code, mods, cancel=c))
+
+    async def mouse_down(self, button: str = "left") -> None:
+        code = _button(button)
+        await self.run(lambda d, c: d.input.button_down(code))
+
+    async def mouse_up(self, button: str = "left") -> None:
+        code = _button(button)
+        await self.run(lambda d, c: d.input.button_up(code))
+
+    async def scroll(self, x: float, y: float, direction: str, amount: int = 3, modifiers: Sequence[str] = ()) -> None:
+        point = self.space.to_screen(x, y)
+        mods = _modifier_keysyms(modifiers)
+        await self.run(lambda d, c: d.input.scroll(*point, direction, amount, mods))
+
+    async def cursor_position(self) -> tuple[int, int]:
+        pointer = await self.run(lambda d, c: d.input.pointer_position())
+        return self.space.from_screen(*pointer)
+
+    # ----- keyboard ------------------------------------------------------------------------
+
+    async def type_text(self, text: str) -> None:
+        # About 0.3 ms a character; the timeout grows with the text.
+        await self.run(lambda d, c: d.input.type_text(text, cancel=c), timeout=_DEFAULT_TIMEOUT_S + len(text) / 200)
+
+    async def press_keys(self, keys_: str, repeat: int = 1) -> None:
+        chords = keys.parse_keys(keys_) * repeat
+        await self.run(lambda d, c: d.input.press_chords(chords, cancel=c))
+
+    async def hold_keys(self, keys_: str, seconds: float) -> None:
+        chords = keys.parse_keys(keys_)
+        if len(chords) != 1:
+            raise InvalidArgumentError(f"hold_keys holds one chord at a time, got {len(chords)}: join keys with '+'.")
+        await self.run(lambda d, c: d.input.hold_chord(chords[0], seconds, c), timeout=_DEFAULT_TIMEOUT_S + seconds)
+
+    async def release_all(self) -> None:
+        await self.run(lambda d, c: d.input.release_all())
+
+    async def wait(self, seconds: float) -> None:
+        await asyncio.sleep(seconds)
+
+
+def _button(name: str) -> int:
+    try:
+        return BUTTONS[name]
+    except KeyError:
+        raise InvalidArgumentError(f"unknown button {name!r}: use one of {', '.join(BUTTONS)}.") from None
+
+
+def _modifier_keysyms(names: Sequence[str]) -> list[int]:
+    return [keysym for name in names for keysym in keys.parse_chord(name)]

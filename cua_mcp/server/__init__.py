@@ -1,0 +1,1 @@
+"""The MCP side: building the server from tool modules, the CLI and the transports."""

@@ -1,0 +1,36 @@
+"""The one place that composes the server: which tool modules serve which desktop."""
+
+from __future__ import annotations
+
+from collections.abc import Collection
+
+from mcp.server import MCPServer
+
+from cua_mcp import __version__
+from cua_mcp.sandbox.desktop import Desktop
+from cua_mcp.tools import input, screen
+from cua_mcp.tools._registry import ToolRegistrar
+
+INSTRUCTIONS = """\
+You control a Linux desktop. Look with `screenshot` (its pixels are the coordinate space every x/y
+argument uses; `screen_info` tells its size), act with `click`, `type_text`, `press_keys`, `scroll`
+and `drag`, and look again to check the effect. Errors say what to do next."""
+
+TOOL_MODULES = (screen, input)
+
+
+def build_server(
+    desktop: Desktop, *, groups: Collection[str] | None = None, log_level: str = "WARNING"
+) -> tuple[MCPServer, ToolRegistrar]:
+    """An MCP server whose tools act on `desktop`; the registrar holds the tool catalog."""
+    server = MCPServer(
+        "cua-mcp",
+        title="cua-mcp: a Linux desktop for computer-use agents",
+        version=__version__,
+        instructions=INSTRUCTIONS,
+        log_level=log_level,  # type: ignore[arg-type]
+    )
+    registrar = ToolRegistrar(server, groups)
+    for module in TOOL_MODULES:
+        module.register(registrar, desktop)
+    return server, registrar

@@ -1,0 +1,144 @@
+"""Act with the pointer and keyboard: click, move_mouse, drag, mouse_down, mouse_up, scroll,
+type_text, press_keys, hold_keys, wait."""
+
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, Field
+
+from cua_mcp.sandbox.desktop import Desktop
+from cua_mcp.tools._params import Modifiers, coordinate
+from cua_mcp.tools._registry import ToolRegistrar
+
+MAX_TEXT = 10_000
+
+Button = Annotated[Literal["left", "right", "middle"], Field(description="Mouse button.")]
+
+
+class ActionResult(BaseModel):
+    """What an action did, and where the pointer is now."""
+
+    done: str = Field(description="What was performed.")
+    cursor: list[int] = Field(description="Pointer position [x, y] in agent coordinates after the action.")
+
+
+def register(tools: ToolRegistrar, desktop: Desktop) -> None:
+    X = coordinate("x", desktop.space)
+    Y = coordinate("y", desktop.space)
+
+    async def result(done: str) -> ActionResult:
+        return ActionResult(done=done, cursor=list(await desktop.cursor_position()))
+
+    @tools.tool(group="input", title="Click", read_only=False, destructive=True)
+    async def click(
+        x: X,
+        y: Y,
+        button: Button = "left",
+        count: Annotated[int, Field(ge=1, le=3, description="1 = click, 2 = double, 3 = triple click.")] = 1,
+        modifiers: Modifiers = [],  # noqa: B006 - pydantic copies defaults
+    ) -> ActionResult:
+        """Click at a point of the screenshot (agent coordinates). Use count=2 to open or select a word,
+        count=3 to select a line, modifiers for ctrl/shift-click."""
+        await desktop.click(x, y, button, count, modifiers)
+        what = {1: "click", 2: "double click", 3: "triple click"}[count]
+        mods = "+".join([*modifiers, ""]) if modifiers else ""
+        return await result(f"{mods}{button} {what} at ({x}, {y})")
+
+    @tools.tool(group="input", title="Move the mouse", read_only=False, idempotent=True)
+    async def move_mouse(x: X, y: Y) -> ActionResult:
+        """Move the pointer to a point without clicking (to hover: tooltips, menus that open on hover)."""
+        await desktop.move_mouse(x, y)
+        return await result(f"moved to ({x}, {y})")
+
+    @tools.tool(group="input", title="Drag", read_only=False, destructive=True)
+    async def drag(
+        from_x: X,
+        from_y: Y,
+        to_x: X,
+        to_y: Y,
+        button: Button = "left",
+        modifiers: Modifiers = [],  # noqa: B006
+    ) -> ActionResult:
+        """Press at (from_x, from_y), move to (to_x, to_y) in small steps, release: move windows,
+        sliders, selections, files."""
+        await desktop.drag((from_x, from_y), (to_x, to_y), button, modifiers)
+        return await result(f"dragged ({from_x}, {from_y}) -> ({to_x}, {to_y})")
+
+    @tools.tool(group="input", title="Press a mouse button", read_only=False, destructive=True)
+    async def mouse_down(button: Button = "left") -> ActionResult:
+        """Press a mouse button where the pointer is and keep it down (until mouse_up), for gestures
+        drag cannot express. Move with move_mouse in between."""
+        await desktop.mouse_down(button)
+        return await result(f"{button} button down")
+
+    @tools.tool(group="input", title="Release a mouse button", read_only=False, destructive=True)
+    async def mouse_up(button: Button = "left") -> ActionResult:
+        """Release a mouse button pressed with mouse_down."""
+        await desktop.mouse_up(button)
+        return await result(f"{button} button up")
+
+    @tools.tool(group="input", title="Scroll", read_only=False)
+    async def scroll(
+        x: X,
+        y: Y,
+        direction: Annotated[Literal["up", "down", "left", "right"], Field(description="Wheel direction.")],
+        amount: Annotated[int, Field(ge=1, le=50, description="Wheel clicks (about 3 lines each).")] = 3,
+        modifiers: Modifiers = [],  # noqa: B006
+    ) -> ActionResult:
+        """Turn the mouse wheel over a point (the element under it scrolls). ctrl+scroll zooms in many apps."""
+        await desktop.scroll(x, y, direction, amount, modifiers)
+        return await result(f"scrolled {direction} {amount} at ({x}, {y})")
+
+    @tools.tool(group="input", title="Type text", read_only=False, destructive=True)
+    async def type_text(
+        text: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=MAX_TEXT,
+                description=f"Any Unicode text, at most {MAX_TEXT} characters.",
+            ),
+        ],
+        submit: Annotated[bool, Field(description="Press Return after the text.")] = False,
+    ) -> ActionResult:
+        """Type text into the focused element exactly as given (any language, symbols, emoji;
+        newlines press Return). Click or focus the field first. For shortcuts use press_keys."""
+        await desktop.type_text(text)
+        if submit:
+            await desktop.press_keys("Return")
+        return await result(f"typed {len(text)} characters" + (" and pressed Return" if submit else ""))
+
+    @tools.tool(group="input", title="Press keys", read_only=False, destructive=True)
+    async def press_keys(
+        keys: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=200,
+                description="A key or chord ('Return', 'ctrl+s', 'alt+F4', 'shift+Tab'); several separated by "
+                "spaces are pressed in turn ('ctrl+a Delete').",
+            ),
+        ],
+        repeat: Annotated[int, Field(ge=1, le=100, description="Press the whole sequence this many times.")] = 1,
+    ) -> ActionResult:
+        """Press a key or shortcut: ctrl, alt, shift, super, Return/enter, Escape/esc, Tab, BackSpace,
+        Delete, Home, End, Page_Up, Page_Down, arrows (Up, Down, Left, Right), F1-F24, space, or a
+        single character. Unknown names get an error listing close matches."""
+        await desktop.press_keys(keys, repeat)
+        return await result(f"pressed {keys}" + (f" x{repeat}" if repeat > 1 else ""))
+
+    @tools.tool(group="input", title="Hold keys", read_only=False, destructive=True)
+    async def hold_keys(
+        keys: Annotated[str, Field(min_length=1, max_length=100, description="One key or chord, e.g. 'shift' or 'w'.")],
+        seconds: Annotated[float, Field(gt=0, le=10, description="How long to hold, at most 10 s.")],
+    ) -> ActionResult:
+        """Hold a key or chord down for a while, then release it (games, key repeat, long presses)."""
+        await desktop.hold_keys(keys, seconds)
+        return await result(f"held {keys} for {seconds:g} s")
+
+    @tools.tool(group="input", title="Wait", read_only=True, idempotent=True)
+    async def wait(
+        seconds: Annotated[float, Field(gt=0, le=30, description="How long to wait, at most 30 s.")],
+    ) -> ActionResult:
+        """Wait for the screen to settle (an app starting, a page loading) before the next look."""
+        await desktop.wait(seconds)
+        return await result(f"waited {seconds:g} s")

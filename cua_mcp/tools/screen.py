@@ -1,0 +1,132 @@
+"""Observe the screen: `screenshot`, `screen_info`."""
+
+import base64
+from typing import Annotated, Literal
+
+from mcp.types import CallToolResult, ImageContent, TextContent
+from pydantic import BaseModel, Field
+
+from cua_mcp.errors import InvalidArgumentError
+from cua_mcp.sandbox.desktop import Desktop, Screenshot
+from cua_mcp.tools._registry import ToolRegistrar
+
+
+class CoordinateSpace(BaseModel):
+    """The space every x/y argument is in: the screen scaled so its long side fits the model."""
+
+    width: int = Field(description="Width of the agent coordinate space.")
+    height: int = Field(description="Height of the agent coordinate space.")
+    scale: float = Field(description="Agent units per screen pixel (1.0 = native pixels).")
+    screen_width: int = Field(description="The screen's width in pixels.")
+    screen_height: int = Field(description="The screen's height in pixels.")
+
+
+class ScreenshotInfo(BaseModel):
+    width: int = Field(description="Image width in pixels.")
+    height: int = Field(description="Image height in pixels.")
+    format: str
+    space: CoordinateSpace
+    region: list[int] = Field(description="[x, y, width, height] the image shows, in agent coordinates.")
+    pixels_per_unit: float = Field(
+        description="Image pixels per agent unit; agent x = region x + image x / pixels_per_unit."
+    )
+    cursor: list[int] = Field(description="Pointer position [x, y] in agent coordinates.")
+
+
+class Monitor(BaseModel):
+    left: int
+    top: int
+    width: int
+    height: int
+
+
+class ScreenInfoResult(BaseModel):
+    display: str
+    space: CoordinateSpace
+    monitors: list[Monitor]
+    cursor: list[int] = Field(description="Pointer position [x, y] in agent coordinates.")
+    sandboxed: bool = Field(description="True when the server started this desktop itself.")
+
+
+def _space(desktop: Desktop) -> CoordinateSpace:
+    s = desktop.space
+    return CoordinateSpace(
+        width=s.width,
+        height=s.height,
+        scale=round(s.scale, 6),
+        screen_width=s.screen_width,
+        screen_height=s.screen_height,
+    )
+
+
+def _describe(shot: Screenshot, info: ScreenshotInfo) -> str:
+    space = shot.space
+    where = (
+        "the whole screen"
+        if info.region == [0, 0, space.width, space.height]
+        else f"region x={info.region[0]} y={info.region[1]} w={info.region[2]} h={info.region[3]} at native detail"
+    )
+    text = (
+        f"{info.width}x{info.height} {info.format.upper()} of {where}. Coordinates for click, scroll and drag are "
+        f"in the {space.width}x{space.height} agent space"
+    )
+    if info.pixels_per_unit != 1:
+        text += f" (agent x = {info.region[0]} + image x / {info.pixels_per_unit:g})"
+    return text + f". Cursor at ({info.cursor[0]}, {info.cursor[1]})."
+
+
+def register(tools: ToolRegistrar, desktop: Desktop) -> None:
+    @tools.tool(group="observe", title="Take a screenshot", read_only=True, idempotent=True)
+    async def screenshot(
+        format: Annotated[
+            Literal["png", "jpeg", "webp"],
+            Field(description="png is exact; jpeg is fastest; webp is smallest."),
+        ] = "png",
+        quality: Annotated[int, Field(ge=1, le=100, description="Quality for jpeg and webp.")] = 80,
+        region: Annotated[
+            list[int] | None,
+            Field(
+                min_length=4,
+                max_length=4,
+                description="[x, y, width, height] in agent coordinates: return only this part, at the "
+                "screen's native detail (to zoom in on small text).",
+            ),
+        ] = None,
+        cursor: Annotated[bool, Field(description="Draw the mouse pointer into the image.")] = True,
+    ) -> Annotated[CallToolResult, ScreenshotInfo]:
+        """See the screen. Returns an image of the whole desktop scaled into the agent coordinate space
+        (the space every x/y argument uses), or of a region at native detail to read small text.
+        Take one before acting on pixels and after actions whose effect you need to check."""
+        if region is not None and (region[2] < 1 or region[3] < 1):
+            raise InvalidArgumentError("region width and height must be at least 1: give [x, y, width, height].")
+        shot = await desktop.screenshot(format, quality, tuple(region) if region else None, cursor)
+        frame = shot.frame
+        info = ScreenshotInfo(
+            width=frame.width,
+            height=frame.height,
+            format=frame.format,
+            space=_space(desktop),
+            region=list(shot.region),
+            pixels_per_unit=round(frame.width / shot.region[2], 4),
+            cursor=list(shot.cursor),
+        )
+        return CallToolResult(
+            content=[
+                ImageContent(type="image", data=base64.b64encode(frame.data).decode(), mime_type=frame.mime_type),
+                TextContent(type="text", text=_describe(shot, info)),
+            ],
+            structured_content=info.model_dump(mode="json"),
+        )
+
+    @tools.tool(group="observe", title="Screen and coordinate space", read_only=True, idempotent=True)
+    async def screen_info() -> ScreenInfoResult:
+        """The display, its monitors, the agent coordinate space (the size screenshots have and x/y
+        arguments use, with its scale to screen pixels) and where the pointer is."""
+        info = await desktop.screen_info()
+        return ScreenInfoResult(
+            display=info.display,
+            space=_space(desktop),
+            monitors=[Monitor(**m) for m in info.monitors],
+            cursor=list(info.cursor),
+            sandboxed=info.sandboxed,
+        )
