@@ -1,0 +1,127 @@
+"""A synchronous handle on a real MCP client session, for tests.
+
+`McpServerProcess` starts `cua-mcp` as a subprocess and talks to it over stdio with the SDK's
+own client (`ClientSession`, the legacy 2025-11-25 handshake) or the 2026 `Client`, running the
+event loop on a background thread so module-scoped fixtures can share one server.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import os
+import sys
+import threading
+from concurrent.futures import Future
+from pathlib import Path
+from typing import Any
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
+from mcp.types import CallToolResult
+
+ROOT = Path(__file__).resolve().parents[2]
+CUA_MCP = str(Path(sys.executable).with_name("cua-mcp"))
+
+
+class ToolFailed(AssertionError):
+    pass
+
+
+class McpServerProcess:
+    """`cua-mcp ARGS` over stdio, with a blocking `call()`."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+        self.args = args
+        self.env = {**os.environ, **(env or {})}
+        self._loop = asyncio.new_event_loop()
+        self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
+        self._closing: asyncio.Event | None = None
+        self._lifetime: Future | None = None
+        self.session: ClientSession | None = None
+
+    def start(self) -> McpServerProcess:
+        self._thread.start()
+        ready: Future = Future()
+        self._lifetime = asyncio.run_coroutine_threadsafe(self._live(ready), self._loop)
+        try:
+            ready.result(timeout=60)
+        except BaseException:
+            self.close()
+            raise
+        return self
+
+    def close(self) -> None:
+        if self._closing is not None:
+            self._loop.call_soon_threadsafe(self._closing.set)
+        if self._lifetime is not None:
+            try:
+                self._lifetime.result(timeout=30)
+            finally:
+                self._lifetime = None
+        self._loop.call_soon_threadsafe(self._loop.stop)
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> McpServerProcess:
+        return self.start()
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # ----- calls ---------------------------------------------------------------------------
+
+    def call_raw(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 60) -> CallToolResult:
+        assert self.session is not None
+        return self._run(self.session.call_tool(name, arguments or {}), timeout=timeout)
+
+    def call(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 60) -> dict[str, Any]:
+        """Call a tool and return its structured result; fail the test on an isError result."""
+        result = self.call_raw(name, arguments, timeout)
+        if result.is_error:
+            raise ToolFailed(f"{name}({arguments}) failed: {error_text(result)}")
+        return result.structured_content or {}
+
+    def error(self, name: str, arguments: dict[str, Any] | None = None) -> str:
+        """Call a tool that must fail and return its error message."""
+        result = self.call_raw(name, arguments)
+        assert result.is_error, f"{name}({arguments}) should have failed but returned {result.structured_content}"
+        return error_text(result)
+
+    def image(self, arguments: dict[str, Any] | None = None) -> tuple[bytes, str, dict[str, Any]]:
+        """Take a screenshot: (image bytes, mime type, metadata)."""
+        result = self.call_raw("screenshot", arguments)
+        if result.is_error:
+            raise ToolFailed(error_text(result))
+        image = next(c for c in result.content if c.type == "image")
+        return base64.b64decode(image.data), image.mime_type, result.structured_content or {}
+
+    def list_tools(self) -> list[Any]:
+        assert self.session is not None
+        return self._run(self.session.list_tools()).tools
+
+    # ----- plumbing ------------------------------------------------------------------------
+
+    async def _live(self, ready: Future) -> None:
+        """The one task that owns the client's contexts, from opening to closing."""
+        self._closing = asyncio.Event()
+        params = StdioServerParameters(command=CUA_MCP, args=self.args, env=self.env)
+        try:
+            async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+                await session.initialize()
+                self.session = session
+                ready.set_result(None)
+                await self._closing.wait()
+        except BaseException as exc:
+            if not ready.done():
+                ready.set_exception(exc)
+            raise
+        finally:
+            self.session = None
+
+    def _run(self, coro, timeout: float = 60):
+        future: Future = asyncio.run_coroutine_threadsafe(coro, self._loop)
+        return future.result(timeout=timeout)
+
+
+def error_text(result: CallToolResult) -> str:
+    return " ".join(c.text for c in result.content if c.type == "text")
