@@ -31,6 +31,7 @@ from cua_mcp.sandbox.space import DEFAULT_LONG_SIDE, AgentSpace
 from cua_mcp.sandbox.x11 import keys
 from cua_mcp.sandbox.x11.capture import Frame, ImageFormat, ScreenCapture, encode
 from cua_mcp.sandbox.x11.input import BUTTONS, InputDevice
+from cua_mcp.sandbox.x11.windows import WindowInfo, WindowManagerView
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -67,11 +68,12 @@ class ScreenInfo:
 
 
 class _XDevices:
-    """The per-thread X state: one connection for input, one mss grabber."""
+    """The worker thread's X state: one connection for input and windows, one mss grabber."""
 
     def __init__(self, display_name: str) -> None:
         self.display = Display(display_name)
         self.input = InputDevice(self.display)
+        self.windows = WindowManagerView(self.display)
         self.capture = ScreenCapture(display_name)
 
     def close(self) -> None:
@@ -262,6 +264,10 @@ class Desktop:
             cursor=self.space.from_screen(*pointer),
             sandboxed=self.session is not None,
         )
+
+    async def list_windows(self) -> list[WindowInfo]:
+        """Managed top-level windows, bottom of the stack first; geometry in screen pixels."""
+        return await self.run(lambda d, c: d.windows.list_windows())
 
     # ----- pointer -------------------------------------------------------------------------
 

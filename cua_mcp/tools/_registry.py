@@ -20,6 +20,8 @@ from mcp.types import ToolAnnotations
 from cua_mcp.errors import CuaError
 
 GROUPS = ("observe", "input", "windows", "clipboard", "apps", "files", "shell", "office", "browser")
+# The shell is opt-in: an agent gets a command line only when the user asks for it.
+DEFAULT_GROUPS = frozenset(GROUPS) - {"shell"}
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 
 
@@ -34,11 +36,11 @@ class ToolEntry:
 
 
 class ToolRegistrar:
-    """Adds tools to an `MCPServer`, keeping only those whose group is enabled."""
+    """Adds tools to an `MCPServer`, keeping only those whose group is enabled (default: all but shell)."""
 
     def __init__(self, server: MCPServer, groups: Collection[str] | None = None) -> None:
         self.server = server
-        self.groups = frozenset(GROUPS if groups is None else groups)
+        self.groups = DEFAULT_GROUPS if groups is None else frozenset(groups)
         self.catalog: list[ToolEntry] = []
 
     def tool(
