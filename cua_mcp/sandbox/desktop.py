@@ -76,6 +76,14 @@ class _XDevices:
         self.windows = WindowManagerView(self.display)
         self.capture = ScreenCapture(display_name)
 
+    def responds(self) -> bool:
+        """Whether the X server still answers on this connection."""
+        try:
+            self.display.get_input_focus()
+        except Exception:
+            return False
+        return True
+
     def close(self) -> None:
         for closer in (self.capture.close, self.display.close):
             with contextlib.suppress(Exception):
@@ -169,14 +177,21 @@ class Desktop:
     def _run_job(self, job: Callable[[_XDevices, threading.Event], T], cancel: threading.Event) -> T:
         if cancel.is_set():
             raise OperationCancelledError("cancelled before it started")
-        devices = self._connect()
+        try:
+            devices = self._connect()
+        except _DISPLAY_ERRORS as exc:
+            raise DisplayGoneError(
+                f"the X display {self.display} is gone and cannot be reopened ({exc}); restart it and retry."
+            ) from exc
         mark = devices.input.held_mark()
         try:
             return job(devices, cancel)
-        except _DISPLAY_ERRORS as exc:
-            self._close_devices(release=False)
-            raise DisplayGoneError(f"the X display {self.display} is gone ({exc}).") from exc
-        except BaseException:
+        except BaseException as exc:
+            # Libraries report a vanished X server in many ways (mss even with a bare assertion):
+            # one round trip tells a dead display from a failure of the job itself.
+            if isinstance(exc, _DISPLAY_ERRORS) or not devices.responds():
+                self._close_devices(release=False)
+                raise DisplayGoneError(f"the X display {self.display} is gone ({type(exc).__name__}).") from exc
             devices.input.release_since(mark)
             raise
 

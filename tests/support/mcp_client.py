@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mcp import ClientSession, StdioServerParameters
+from mcp.client import Client
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult
 
@@ -31,14 +32,15 @@ class ToolFailed(AssertionError):
 class McpServerProcess:
     """`cua-mcp ARGS` over stdio, with a blocking `call()`."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None) -> None:
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, modern: bool = False) -> None:
         self.args = args
+        self.modern = modern  # the 2026-07-28 stateless era through `Client`, else the 2025-11-25 handshake
         self.env = {**os.environ, **(env or {})}
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._closing: asyncio.Event | None = None
         self._lifetime: Future | None = None
-        self.session: ClientSession | None = None
+        self.session: ClientSession | Client | None = None
 
     def start(self) -> McpServerProcess:
         self._thread.start()
@@ -70,9 +72,16 @@ class McpServerProcess:
 
     # ----- calls ---------------------------------------------------------------------------
 
-    def call_raw(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 60) -> CallToolResult:
+    def call_raw(
+        self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 60, **options: Any
+    ) -> CallToolResult:
         assert self.session is not None
-        return self._run(self.session.call_tool(name, arguments or {}), timeout=timeout)
+        return self._run(self.session.call_tool(name, arguments or {}, **options), timeout=timeout)
+
+    @property
+    def protocol_version(self) -> str:
+        assert self.session is not None
+        return str(self.session.protocol_version)
 
     def call(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 60) -> dict[str, Any]:
         """Call a tool and return its structured result; fail the test on an isError result."""
@@ -106,11 +115,17 @@ class McpServerProcess:
         self._closing = asyncio.Event()
         params = StdioServerParameters(command=CUA_MCP, args=self.args, env=self.env)
         try:
-            async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-                await session.initialize()
-                self.session = session
-                ready.set_result(None)
-                await self._closing.wait()
+            if self.modern:
+                async with Client(params) as client:
+                    self.session = client
+                    ready.set_result(None)
+                    await self._closing.wait()
+            else:
+                async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+                    await session.initialize()
+                    self.session = session
+                    ready.set_result(None)
+                    await self._closing.wait()
         except BaseException as exc:
             if not ready.done():
                 ready.set_exception(exc)

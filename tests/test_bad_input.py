@@ -1,0 +1,71 @@
+"""Bad input gets an isError result that says what to do, and the server keeps serving."""
+
+from __future__ import annotations
+
+import pytest
+
+
+@pytest.mark.parametrize(
+    ("tool", "arguments", "expected"),
+    [
+        ("click", {"x": 5000, "y": 10}, "x=5000 is outside 0..1279"),
+        ("click", {"x": 10, "y": 720}, "y=720 is outside 0..719"),
+        ("click", {"x": -3, "y": 10}, "x=-3 is outside 0..1279"),
+        ("move_mouse", {"x": "left", "y": 10}, "valid integer"),
+        ("scroll", {"x": 10, "y": -1, "direction": "down"}, "y=-1 is outside 0..719"),
+        ("drag", {"from_x": 1, "from_y": 1, "to_x": 1280, "to_y": 1}, "x=1280 is outside 0..1279"),
+        ("click", {"x": 10, "y": 10, "button": "fourth"}, "'left', 'right' or 'middle'"),
+        ("mouse_down", {"button": "side"}, "'left', 'right' or 'middle'"),
+        ("click", {"x": 10, "y": 10, "count": 4}, "less than or equal to 3"),
+        ("click", {"x": 10, "y": 10, "modifiers": ["hyperctrl"]}, "unknown key 'hyperctrl'"),
+        ("press_keys", {"keys": "ctrl+entr"}, "unknown key 'entr'. Did you mean 'enter'"),
+        ("press_keys", {"keys": "Retrun"}, "Did you mean 'return'"),
+        ("press_keys", {"keys": "ctrl++a"}, "malformed chord 'ctrl++a'"),
+        ("press_keys", {"keys": "   "}, "no keys given"),
+        ("hold_keys", {"keys": "ctrl+a b", "seconds": 1}, "one chord at a time"),
+        ("hold_keys", {"keys": "shift", "seconds": 11}, "less than or equal to 10"),
+        ("type_text", {"text": ""}, "at least 1 character"),
+        ("type_text", {"text": "x" * 10_001}, "at most 10000 characters"),
+        ("wait", {"seconds": 31}, "less than or equal to 30"),
+        ("wait", {"seconds": 0}, "greater than 0"),
+        ("scroll", {"x": 1, "y": 1, "direction": "sideways"}, "'up', 'down', 'left' or 'right'"),
+        ("screenshot", {"region": [10, 10, 0, 5]}, "at least 1"),
+        ("screenshot", {"region": [1300, 10, 5, 5]}, "x=1300 is outside 0..1279"),
+        ("screenshot", {"format": "gif"}, "'png', 'jpeg' or 'webp'"),
+        ("screenshot", {"quality": 0}, "greater than or equal to 1"),
+    ],
+)
+def test_bad_input_is_explained(client, tool, arguments, expected):
+    assert expected in client.error(tool, arguments)
+
+
+def test_unknown_tool_is_an_error(client):
+    assert "Unknown tool" in client.error("teleport", {}) or "not found" in client.error("teleport", {}).lower()
+
+
+def test_server_keeps_serving_after_errors(client):
+    for _ in range(3):
+        client.error("click", {"x": 99999, "y": 0})
+    data, _, meta = client.image()
+    assert data and meta["width"] == 1280
+
+
+def test_every_tool_declares_title_annotations_and_bounded_schema(client):
+    tools = {tool.name: tool for tool in client.list_tools()}
+    assert set(tools) >= {
+        "screenshot", "screen_info", "click", "move_mouse", "drag", "mouse_down", "mouse_up",
+        "scroll", "type_text", "press_keys", "hold_keys", "wait",
+    }  # fmt: skip
+    for tool in tools.values():
+        assert tool.title and tool.description and len(tool.description) > 40, tool.name
+        hints = tool.annotations
+        assert None not in (hints.read_only_hint, hints.destructive_hint, hints.idempotent_hint, hints.open_world_hint)
+        assert tool.output_schema is not None, tool.name
+        for name, prop in tool.input_schema.get("properties", {}).items():
+            if prop.get("type") in ("integer", "number"):
+                assert "maximum" in prop or "exclusiveMaximum" in prop, f"{tool.name}.{name} has no upper bound"
+            if prop.get("type") == "string":
+                assert "maxLength" in prop or "enum" in prop, f"{tool.name}.{name} has no length bound"
+    assert tools["click"].input_schema["properties"]["x"]["maximum"] == 1279
+    assert tools["screenshot"].annotations.read_only_hint is True
+    assert tools["click"].annotations.read_only_hint is False

@@ -1,0 +1,92 @@
+"""Screenshots: sizes, formats, regions and the coordinate space agree with screen_info.
+
+This module talks to the server in the 2026-07-28 protocol era (the stateless `Client`);
+the others use the 2025-11-25 handshake.
+"""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from PIL import Image
+
+from tests.support.mcp_client import McpServerProcess
+
+
+@pytest.fixture(scope="module")
+def client(session):
+    env = {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
+    with McpServerProcess(["--display", session.display], env=env, modern=True) as mcp:
+        yield mcp
+
+
+def decode(data: bytes) -> Image.Image:
+    return Image.open(io.BytesIO(data))
+
+
+def test_the_modern_protocol_era_is_spoken(client):
+    assert client.protocol_version == "2026-07-28"
+
+
+def test_screenshot_size_and_space_match_screen_info(client):
+    info = client.call("screen_info")
+    assert info["space"] == {
+        "width": 1280,
+        "height": 720,
+        "scale": 0.666667,
+        "screen_width": 1920,
+        "screen_height": 1080,
+    }
+    assert info["monitors"] == [{"left": 0, "top": 0, "width": 1920, "height": 1080}]
+    data, mime, meta = client.image()
+    image = decode(data)
+    assert (mime, image.format, image.size) == ("image/png", "PNG", (1280, 720))
+    assert (meta["width"], meta["height"]) == image.size == (info["space"]["width"], info["space"]["height"])
+    assert meta["space"] == info["space"] and meta["region"] == [0, 0, 1280, 720]
+    assert meta["pixels_per_unit"] == 1
+
+
+@pytest.mark.parametrize(("fmt", "pil_format"), [("jpeg", "JPEG"), ("webp", "WEBP")])
+def test_lossy_formats(client, fmt, pil_format):
+    data, mime, meta = client.image({"format": fmt, "quality": 60})
+    image = decode(data)
+    assert mime == f"image/{fmt}" and image.format == pil_format and image.size == (1280, 720)
+    assert meta["format"] == fmt
+
+
+def test_region_comes_at_native_detail_and_says_how_it_maps_back(client):
+    data, _, meta = client.image({"region": [100, 50, 200, 100]})
+    image = decode(data)
+    # 200x100 agent units are 300x150 screen pixels at scale 2/3.
+    assert image.size == (300, 150)
+    assert meta["region"] == [100, 50, 200, 100]
+    assert meta["pixels_per_unit"] == 1.5
+
+
+def test_region_is_clipped_at_the_edge(client):
+    data, _, meta = client.image({"region": [1200, 700, 500, 500]})
+    assert meta["region"] == [1200, 700, 80, 20]
+    assert decode(data).size == (120, 30)
+
+
+def test_cursor_is_drawn_only_when_asked(client):
+    client.call("move_mouse", {"x": 640, "y": 360})
+    region = {"region": [630, 350, 30, 30]}
+    with_cursor = decode(client.image({**region, "cursor": True})[0]).convert("RGB")
+    without = decode(client.image({**region, "cursor": False})[0]).convert("RGB")
+    assert with_cursor.tobytes() != without.tobytes()
+    assert len(without.getcolors()) == 1  # the empty root window under the pointer is one colour
+
+
+def test_native_scale(session):
+    env = {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
+    with McpServerProcess(["--display", session.display, "--scale", "native"], env=env) as native:
+        info = native.call("screen_info")
+        assert info["space"]["width"] == 1920 and info["space"]["scale"] == 1
+        data, _, _ = native.image()
+        assert decode(data).size == (1920, 1080)
+        assert native.error("click", {"x": 1920, "y": 5}).endswith(
+            "x=1920 is outside 0..1919: coordinates are in the screenshot's space (x from 0 to 1919); "
+            "take a screenshot or call screen_info to see it."
+        )

@@ -1,0 +1,108 @@
+"""Pure logic: the coordinate space, key names, and the split scaler's exactness."""
+
+from __future__ import annotations
+
+import io
+import random
+
+import pytest
+from PIL import Image
+
+from cua_mcp.errors import InvalidArgumentError, OutsideScreenError, UnknownKeyError
+from cua_mcp.sandbox.space import AgentSpace
+from cua_mcp.sandbox.x11 import keys
+from cua_mcp.sandbox.x11.capture import _to_image, encode
+
+
+class TestAgentSpace:
+    def test_scales_the_long_side_to_1280(self):
+        space = AgentSpace.for_screen(1920, 1080)
+        assert (space.width, space.height) == (1280, 720)
+        assert space.scale == pytest.approx(2 / 3)
+
+    def test_portrait_and_odd_sizes(self):
+        assert AgentSpace.for_screen(1080, 1920).width == 720
+        space = AgentSpace.for_screen(1366, 768)
+        assert (space.width, space.height) == (1280, 720)
+
+    def test_never_upscales_and_native_keeps_pixels(self):
+        assert AgentSpace.for_screen(1024, 768).is_native
+        assert AgentSpace.for_screen(3840, 2160, long_side=None).width == 3840
+
+    def test_round_trip_stays_within_one_unit(self):
+        space = AgentSpace.for_screen(1920, 1080)
+        for x, y in [(0, 0), (1279, 719), (640, 360), (1, 718)]:
+            sx, sy = space.to_screen(x, y)
+            assert 0 <= sx < 1920 and 0 <= sy < 1080
+            assert space.from_screen(sx, sy) == (x, y)
+
+    def test_outside_points_are_refused_with_the_range(self):
+        space = AgentSpace.for_screen(1920, 1080)
+        with pytest.raises(OutsideScreenError, match=r"x=1280 is outside 0..1279"):
+            space.to_screen(1280, 0)
+        with pytest.raises(OutsideScreenError, match=r"y=-1 is outside 0..719"):
+            space.to_screen(0, -1)
+
+    def test_region_maps_to_covering_pixels_and_clips(self):
+        space = AgentSpace.for_screen(1920, 1080)
+        assert space.region_to_screen(100, 50, 200, 100) == (150, 75, 300, 150)
+        assert space.region_to_screen(1200, 700, 500, 500) == (1800, 1050, 120, 30)
+        with pytest.raises(InvalidArgumentError):
+            space.region_to_screen(0, 0, 0, 10)
+
+
+class TestKeys:
+    def test_aliases_and_case(self):
+        assert keys.parse_keys("CTRL+Shift+t") == [[keys.key_keysym("Control_L"), keys.key_keysym("Shift_L"), ord("t")]]
+        assert keys.parse_keys("enter esc pgdn win") == [
+            [keys.key_keysym("Return")],
+            [keys.key_keysym("Escape")],
+            [keys.key_keysym("Next")],
+            [keys.key_keysym("Super_L")],
+        ]
+
+    def test_function_keys_up_to_f24(self):
+        assert keys.parse_chord("F24") == [keys.key_keysym("F24")]
+        assert keys.parse_chord("f1") == [keys.key_keysym("F1")]
+
+    def test_single_characters_keep_case(self):
+        assert keys.parse_chord("A") == [ord("A")]
+        assert keys.parse_chord("a") == [ord("a")]
+        assert keys.parse_chord("€") == [0x01000000 | ord("€")]
+
+    def test_plus_key(self):
+        assert keys.parse_keys("ctrl++ +") == [[keys.key_keysym("ctrl"), ord("+")], [ord("+")]]
+
+    def test_unknown_key_suggests_close_names(self):
+        with pytest.raises(UnknownKeyError) as caught:
+            keys.parse_chord("ctrl+Escpe")
+        assert caught.value.name == "Escpe"
+        assert "escape" in [s.lower() for s in caught.value.suggestions]
+
+    @pytest.mark.parametrize("bad", ["ctrl+", "+ctrl", "a++b", ""])
+    def test_malformed_chords(self, bad):
+        with pytest.raises(InvalidArgumentError):
+            keys.parse_chord(bad)
+
+    def test_text_characters(self):
+        assert keys.char_keysym("\n") == keys.key_keysym("Return")
+        assert keys.char_keysym("é") == 0xE9
+        assert keys.char_keysym("🙂") == 0x01000000 | 0x1F642
+
+
+class TestCapture:
+    @pytest.mark.parametrize(("size", "target"), [((1920, 1080), (1280, 720)), ((1366, 768), (1280, 720))])
+    def test_split_scaling_equals_whole_image_scaling(self, size, target):
+        bgra = random.Random(7).randbytes(size[0] * size[1] * 4)
+        whole = Image.frombuffer("RGB", size, bgra, "raw", "BGRX", 0, 1).resize(target, Image.Resampling.BOX)
+        assert _to_image(bgra, size, target).tobytes() == whole.tobytes()
+
+    @pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
+    def test_encode_round_trips(self, fmt):
+        image = Image.new("RGB", (64, 32), (10, 200, 30))
+        frame = encode(image, fmt, 90)
+        assert (frame.width, frame.height, frame.mime_type) == (64, 32, f"image/{fmt}")
+        decoded = Image.open(io.BytesIO(frame.data)).convert("RGB")
+        assert decoded.size == (64, 32)
+        r, g, b = decoded.getpixel((5, 5))
+        assert abs(r - 10) < 8 and abs(g - 200) < 8 and abs(b - 30) < 8
