@@ -24,9 +24,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from cua_mcp.sandbox.session import SandboxConfig, SandboxSession  # noqa: E402
-from tests.support.desktop import wait_for_app  # noqa: E402
-from tests.support.mcp_client import McpServerProcess  # noqa: E402
+from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
+from tests.support.desktop import wait_for_app
+from tests.support.mcp_client import McpServerProcess
 
 ASCII_100 = ("The quick brown fox jumps over the lazy dog 0123456789. " * 2)[:100]
 NON_ASCII_20 = "héllo wörld € 日本語 🙂ñç"[:20]
