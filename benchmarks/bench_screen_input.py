@@ -6,6 +6,11 @@ client. In the same run it times the same actions done the way the reference com
 do them (one `xdotool` process per action; `scrot` then an ImageMagick `convert` to resize), and
 prints median, p90 and the ratio as a Markdown table.
 
+cua-mcp re-scales only the parts of the screen that changed since its last screenshot, so
+screenshots are timed three ways: after a full-screen change (the root background is recoloured
+before each shot, which changes every band of rows), after a small change (one character typed
+into mousepad), and of an unchanged screen.
+
     .venv/bin/python benchmarks/bench_screen_input.py [--runs 40]
 """
 
@@ -54,7 +59,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
     args = parser.parse_args()
-    for tool in ("xdotool", "scrot", "convert"):
+    for tool in ("xdotool", "scrot", "convert", "xsetroot"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing: run scripts/setup")
 
@@ -89,21 +94,54 @@ def main() -> None:
             for start in range(0, len(text), 50):
                 run("xdotool", "type", "--delay", "12", "--", text[start : start + 50])
 
+        colours = iter(f"#{(index * 2654435761) & 0xFFFFFF:06x}" for index in range(1, 10**6))
+
+        def full_change() -> None:
+            run("xsetroot", "-solid", next(colours))
+
         with McpServerProcess(["--display", session.display], env=env) as mcp:
             clear = lambda: mcp.call("press_keys", {"keys": "ctrl+a Delete"})  # noqa: E731
             # Put the keyboard focus in mousepad's text area.
             mcp.call("click", {"x": 640, "y": 400})
+
+            def small_change() -> None:
+                mcp.call("type_text", {"text": "x"})
+                time.sleep(0.05)  # let mousepad redraw
+
+            reference_png = timed(lambda: reference_screenshot("png"), args.runs)
+            reference_jpeg = timed(lambda: reference_screenshot("jpg"), args.runs)
+            png = lambda: mcp.image()  # noqa: E731
+            jpeg = lambda: mcp.image({"format": "jpeg"})  # noqa: E731
             rows = [
                 (
-                    "screenshot, PNG scaled to 1280x720",
-                    timed(lambda: mcp.image(), args.runs),
-                    timed(lambda: reference_screenshot("png"), args.runs),
+                    "screenshot PNG 1280x720, full-screen change",
+                    timed(png, args.runs, full_change),
+                    reference_png,
                     "scrot + convert",
                 ),
                 (
-                    "screenshot, JPEG scaled to 1280x720",
-                    timed(lambda: mcp.image({"format": "jpeg"}), args.runs),
-                    timed(lambda: reference_screenshot("jpg"), args.runs),
+                    "screenshot PNG 1280x720, small change",
+                    timed(png, args.runs, small_change),
+                    reference_png,
+                    "scrot + convert",
+                ),
+                ("screenshot PNG 1280x720, unchanged screen", timed(png, args.runs), reference_png, "scrot + convert"),
+                (
+                    "screenshot JPEG 1280x720, full-screen change",
+                    timed(jpeg, args.runs, full_change),
+                    reference_jpeg,
+                    "scrot + convert",
+                ),
+                (
+                    "screenshot JPEG 1280x720, small change",
+                    timed(jpeg, args.runs, small_change),
+                    reference_jpeg,
+                    "scrot + convert",
+                ),
+                (
+                    "screenshot JPEG 1280x720, unchanged screen",
+                    timed(jpeg, args.runs),
+                    reference_jpeg,
                     "scrot + convert",
                 ),
                 (

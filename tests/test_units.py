@@ -11,7 +11,7 @@ from PIL import Image
 from cua_mcp.errors import InvalidArgumentError, OutsideScreenError, UnknownKeyError
 from cua_mcp.sandbox.space import AgentSpace
 from cua_mcp.sandbox.x11 import keys
-from cua_mcp.sandbox.x11.capture import _to_image, encode
+from cua_mcp.sandbox.x11.capture import _BandScaler, encode
 
 
 class TestAgentSpace:
@@ -91,11 +91,22 @@ class TestKeys:
 
 
 class TestCapture:
-    @pytest.mark.parametrize(("size", "target"), [((1920, 1080), (1280, 720)), ((1366, 768), (1280, 720))])
-    def test_split_scaling_equals_whole_image_scaling(self, size, target):
-        bgra = random.Random(7).randbytes(size[0] * size[1] * 4)
-        whole = Image.frombuffer("RGB", size, bgra, "raw", "BGRX", 0, 1).resize(target, Image.Resampling.BOX)
-        assert _to_image(bgra, size, target).tobytes() == whole.tobytes()
+    @pytest.mark.parametrize(
+        ("size", "target"), [((1920, 1080), (1280, 720)), ((1366, 768), (1280, 720)), ((1000, 999), (800, 799))]
+    )
+    def test_band_scaling_equals_whole_image_scaling_frame_after_frame(self, size, target):
+        rng = random.Random(7)
+        scaler = _BandScaler(size, target)
+        frame = bytearray(rng.randbytes(size[0] * size[1] * 4))
+        row = size[0] * 4
+        for changed_rows in [None, (5, 9), (0, size[1]), (size[1] - 3, size[1]), (400, 700), (0, 0)]:
+            if changed_rows is not None:
+                top, bottom = changed_rows
+                frame[top * row : bottom * row] = rng.randbytes((bottom - top) * row)
+            whole = Image.frombuffer("RGB", size, bytes(frame), "raw", "BGRX", 0, 1).resize(
+                target, Image.Resampling.BOX
+            )
+            assert scaler.scale(bytes(frame)).tobytes() == whole.tobytes(), changed_rows
 
     @pytest.mark.parametrize("fmt", ["png", "jpeg", "webp"])
     def test_encode_round_trips(self, fmt):
@@ -106,3 +117,10 @@ class TestCapture:
         assert decoded.size == (64, 32)
         r, g, b = decoded.getpixel((5, 5))
         assert abs(r - 10) < 8 and abs(g - 200) < 8 and abs(b - 30) < 8
+
+    @pytest.mark.parametrize("size", [(1, 1), (3, 2), (1281, 721)])
+    def test_png_is_lossless_at_any_size(self, size):
+        image = Image.frombytes("RGB", size, random.Random(3).randbytes(size[0] * size[1] * 3))
+        decoded = Image.open(io.BytesIO(encode(image, "png").data))
+        decoded.load()
+        assert decoded.mode == "RGB" and decoded.tobytes() == image.tobytes()

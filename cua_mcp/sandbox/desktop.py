@@ -29,7 +29,7 @@ from cua_mcp.errors import DisplayGoneError, InvalidArgumentError, OperationCanc
 from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
 from cua_mcp.sandbox.space import DEFAULT_LONG_SIDE, AgentSpace
 from cua_mcp.sandbox.x11 import keys
-from cua_mcp.sandbox.x11.capture import Frame, ImageFormat, ScreenCapture, encode
+from cua_mcp.sandbox.x11.capture import Frame, ImageFormat, ScreenCapture
 from cua_mcp.sandbox.x11.input import BUTTONS, InputDevice
 from cua_mcp.sandbox.x11.windows import WindowInfo, WindowManagerView
 
@@ -260,7 +260,7 @@ class Desktop:
 
         def job(devices: _XDevices, cancel: threading.Event) -> tuple[Frame, tuple[int, int]]:
             image = devices.capture.grab(box, size, cursor)
-            return encode(image, fmt, quality), devices.input.pointer_position()
+            return devices.capture.encode(image, fmt, quality), devices.input.pointer_position()
 
         frame, pointer = await self.run(job)
         return Screenshot(frame, agent_region, space, space.from_screen(*pointer))
@@ -285,18 +285,20 @@ class Desktop:
         return await self.run(lambda d, c: d.windows.list_windows())
 
     # ----- pointer -------------------------------------------------------------------------
+    # Every action answers with the pointer position afterwards (agent coordinates), read in the
+    # same job so the answer costs no extra round trip.
 
     async def click(
         self, x: float, y: float, button: str = "left", count: int = 1, modifiers: Sequence[str] = ()
-    ) -> None:
+    ) -> tuple[int, int]:
         point = self.space.to_screen(x, y)
         code = _button(button)
         mods = _modifier_keysyms(modifiers)
-        await self.run(lambda d, c: d.input.click(*point, code, count, mods))
+        return await self._act(lambda d, c: d.input.click(*point, code, count, mods))
 
-    async def move_mouse(self, x: float, y: float) -> None:
+    async def move_mouse(self, x: float, y: float) -> tuple[int, int]:
         point = self.space.to_screen(x, y)
-        await self.run(lambda d, c: d.input.move(*point))
+        return await self._act(lambda d, c: d.input.move(*point))
 
     async def drag(
         self,
@@ -304,47 +306,58 @@ class Desktop:
         end: tuple[float, float],
         button: str = "left",
         modifiers: Sequence[str] = (),
-    ) -> None:
+    ) -> tuple[int, int]:
         a, b = self.space.to_screen(*start), self.space.to_screen(*end)
         code = _button(button)
         mods = _modifier_keysyms(modifiers)
-        await self.run(lambda d, c: d.input.drag(a, b, code, mods, cancel=c))
+        return await self._act(lambda d, c: d.input.drag(a, b, code, mods, cancel=c))
 
-    async def mouse_down(self, button: str = "left") -> None:
+    async def mouse_down(self, button: str = "left") -> tuple[int, int]:
         code = _button(button)
-        await self.run(lambda d, c: d.input.button_down(code))
+        return await self._act(lambda d, c: d.input.button_down(code))
 
-    async def mouse_up(self, button: str = "left") -> None:
+    async def mouse_up(self, button: str = "left") -> tuple[int, int]:
         code = _button(button)
-        await self.run(lambda d, c: d.input.button_up(code))
+        return await self._act(lambda d, c: d.input.button_up(code))
 
-    async def scroll(self, x: float, y: float, direction: str, amount: int = 3, modifiers: Sequence[str] = ()) -> None:
+    async def scroll(
+        self, x: float, y: float, direction: str, amount: int = 3, modifiers: Sequence[str] = ()
+    ) -> tuple[int, int]:
         point = self.space.to_screen(x, y)
         mods = _modifier_keysyms(modifiers)
-        await self.run(lambda d, c: d.input.scroll(*point, direction, amount, mods))
+        return await self._act(lambda d, c: d.input.scroll(*point, direction, amount, mods))
 
     async def cursor_position(self) -> tuple[int, int]:
-        pointer = await self.run(lambda d, c: d.input.pointer_position())
-        return self.space.from_screen(*pointer)
+        return await self._act(lambda d, c: None)
 
     # ----- keyboard ------------------------------------------------------------------------
 
-    async def type_text(self, text: str) -> None:
+    async def type_text(self, text: str) -> tuple[int, int]:
         # About 0.3 ms a character; the timeout grows with the text.
-        await self.run(lambda d, c: d.input.type_text(text, cancel=c), timeout=_DEFAULT_TIMEOUT_S + len(text) / 200)
+        timeout = _DEFAULT_TIMEOUT_S + len(text) / 200
+        return await self._act(lambda d, c: d.input.type_text(text, cancel=c), timeout)
 
-    async def press_keys(self, keys_: str, repeat: int = 1) -> None:
+    async def press_keys(self, keys_: str, repeat: int = 1) -> tuple[int, int]:
         chords = keys.parse_keys(keys_) * repeat
-        await self.run(lambda d, c: d.input.press_chords(chords, cancel=c))
+        return await self._act(lambda d, c: d.input.press_chords(chords, cancel=c))
 
-    async def hold_keys(self, keys_: str, seconds: float) -> None:
+    async def hold_keys(self, keys_: str, seconds: float) -> tuple[int, int]:
         chords = keys.parse_keys(keys_)
         if len(chords) != 1:
             raise InvalidArgumentError(f"hold_keys holds one chord at a time, got {len(chords)}: join keys with '+'.")
-        await self.run(lambda d, c: d.input.hold_chord(chords[0], seconds, c), timeout=_DEFAULT_TIMEOUT_S + seconds)
+        return await self._act(lambda d, c: d.input.hold_chord(chords[0], seconds, c), _DEFAULT_TIMEOUT_S + seconds)
 
     async def release_all(self) -> None:
         await self.run(lambda d, c: d.input.release_all())
+
+    async def _act(
+        self, action: Callable[[_XDevices, threading.Event], object], timeout: float = _DEFAULT_TIMEOUT_S
+    ) -> tuple[int, int]:
+        def job(devices: _XDevices, cancel: threading.Event) -> tuple[int, int]:
+            action(devices, cancel)
+            return self.space.from_screen(*devices.input.pointer_position())
+
+        return await self.run(job, timeout)
 
     async def wait(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

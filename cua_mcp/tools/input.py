@@ -25,8 +25,8 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
     X = coordinate("x", desktop.space)
     Y = coordinate("y", desktop.space)
 
-    async def result(done: str) -> ActionResult:
-        return ActionResult(done=done, cursor=list(await desktop.cursor_position()))
+    def result(done: str, cursor: tuple[int, int]) -> ActionResult:
+        return ActionResult(done=done, cursor=list(cursor))
 
     @tools.tool(group="input", title="Click", read_only=False, destructive=True)
     async def click(
@@ -38,16 +38,15 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
     ) -> ActionResult:
         """Click at a point of the screenshot (agent coordinates). Use count=2 to open or select a word,
         count=3 to select a line, modifiers for ctrl/shift-click."""
-        await desktop.click(x, y, button, count, modifiers)
+        cursor = await desktop.click(x, y, button, count, modifiers)
         what = {1: "click", 2: "double click", 3: "triple click"}[count]
         mods = "+".join([*modifiers, ""]) if modifiers else ""
-        return await result(f"{mods}{button} {what} at ({x}, {y})")
+        return result(f"{mods}{button} {what} at ({x}, {y})", cursor)
 
     @tools.tool(group="input", title="Move the mouse", read_only=False, idempotent=True)
     async def move_mouse(x: X, y: Y) -> ActionResult:
         """Move the pointer to a point without clicking (to hover: tooltips, menus that open on hover)."""
-        await desktop.move_mouse(x, y)
-        return await result(f"moved to ({x}, {y})")
+        return result(f"moved to ({x}, {y})", await desktop.move_mouse(x, y))
 
     @tools.tool(group="input", title="Drag", read_only=False, destructive=True)
     async def drag(
@@ -60,21 +59,19 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
     ) -> ActionResult:
         """Press at (from_x, from_y), move to (to_x, to_y) in small steps, release: move windows,
         sliders, selections, files."""
-        await desktop.drag((from_x, from_y), (to_x, to_y), button, modifiers)
-        return await result(f"dragged ({from_x}, {from_y}) -> ({to_x}, {to_y})")
+        cursor = await desktop.drag((from_x, from_y), (to_x, to_y), button, modifiers)
+        return result(f"dragged ({from_x}, {from_y}) -> ({to_x}, {to_y})", cursor)
 
     @tools.tool(group="input", title="Press a mouse button", read_only=False, destructive=True)
     async def mouse_down(button: Button = "left") -> ActionResult:
         """Press a mouse button where the pointer is and keep it down (until mouse_up), for gestures
         drag cannot express. Move with move_mouse in between."""
-        await desktop.mouse_down(button)
-        return await result(f"{button} button down")
+        return result(f"{button} button down", await desktop.mouse_down(button))
 
     @tools.tool(group="input", title="Release a mouse button", read_only=False, destructive=True)
     async def mouse_up(button: Button = "left") -> ActionResult:
         """Release a mouse button pressed with mouse_down."""
-        await desktop.mouse_up(button)
-        return await result(f"{button} button up")
+        return result(f"{button} button up", await desktop.mouse_up(button))
 
     @tools.tool(group="input", title="Scroll", read_only=False)
     async def scroll(
@@ -85,8 +82,8 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         modifiers: Modifiers = [],  # noqa: B006
     ) -> ActionResult:
         """Turn the mouse wheel over a point (the element under it scrolls). ctrl+scroll zooms in many apps."""
-        await desktop.scroll(x, y, direction, amount, modifiers)
-        return await result(f"scrolled {direction} {amount} at ({x}, {y})")
+        cursor = await desktop.scroll(x, y, direction, amount, modifiers)
+        return result(f"scrolled {direction} {amount} at ({x}, {y})", cursor)
 
     @tools.tool(group="input", title="Type text", read_only=False, destructive=True)
     async def type_text(
@@ -102,10 +99,8 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
     ) -> ActionResult:
         """Type text into the focused element exactly as given (any language, symbols, emoji;
         newlines press Return). Click or focus the field first. For shortcuts use press_keys."""
-        await desktop.type_text(text)
-        if submit:
-            await desktop.press_keys("Return")
-        return await result(f"typed {len(text)} characters" + (" and pressed Return" if submit else ""))
+        cursor = await desktop.type_text(text + "\n" if submit else text)
+        return result(f"typed {len(text)} characters" + (" and pressed Return" if submit else ""), cursor)
 
     @tools.tool(group="input", title="Press keys", read_only=False, destructive=True)
     async def press_keys(
@@ -123,8 +118,8 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         """Press a key or shortcut: ctrl, alt, shift, super, Return/enter, Escape/esc, Tab, BackSpace,
         Delete, Home, End, Page_Up, Page_Down, arrows (Up, Down, Left, Right), F1-F24, space, or a
         single character. Unknown names get an error listing close matches."""
-        await desktop.press_keys(keys, repeat)
-        return await result(f"pressed {keys}" + (f" x{repeat}" if repeat > 1 else ""))
+        cursor = await desktop.press_keys(keys, repeat)
+        return result(f"pressed {keys}" + (f" x{repeat}" if repeat > 1 else ""), cursor)
 
     @tools.tool(group="input", title="Hold keys", read_only=False, destructive=True)
     async def hold_keys(
@@ -132,8 +127,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         seconds: Annotated[float, Field(gt=0, le=10, description="How long to hold, at most 10 s.")],
     ) -> ActionResult:
         """Hold a key or chord down for a while, then release it (games, key repeat, long presses)."""
-        await desktop.hold_keys(keys, seconds)
-        return await result(f"held {keys} for {seconds:g} s")
+        return result(f"held {keys} for {seconds:g} s", await desktop.hold_keys(keys, seconds))
 
     @tools.tool(group="input", title="Wait", read_only=True, idempotent=True)
     async def wait(
@@ -141,4 +135,4 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
     ) -> ActionResult:
         """Wait for the screen to settle (an app starting, a page loading) before the next look."""
         await desktop.wait(seconds)
-        return await result(f"waited {seconds:g} s")
+        return result(f"waited {seconds:g} s", await desktop.cursor_position())

@@ -1,20 +1,25 @@
 """Screen capture with mss (XShm, cursor drawn in through XFixes) and fast encoding.
 
 The hot path of every agent step, so each stage is the cheapest that keeps quality:
-the BGRX grab is converted and scaled in two halves on two threads (BOX filter, which
-splits exactly along a row that maps to a whole output row), PNG is written without
-row filters at zlib level 1, JPEG and WebP come from Pillow.
+- scaling uses the BOX filter, whose output rows depend only on the source rows they cover; so
+  the screen can be cut into horizontal bands that map onto whole output rows and each band scaled
+  on its own with a byte-identical result. Between two full-screen grabs only the bands whose
+  pixels changed are scaled again (an agent's click changes a small part of the screen), and a
+  large change is scaled in two halves on two threads;
+- PNG is written without row filters at zlib level 1; JPEG and WebP come from Pillow.
 """
 
 from __future__ import annotations
 
 import io
+import math
+import struct
+import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Literal
 
 import mss
-import mss.tools
 from PIL import Image
 
 ImageFormat = Literal["png", "jpeg", "webp"]
@@ -44,6 +49,8 @@ class ScreenCapture:
         self._display_name = display_name
         self._mss = mss.MSS(display=display_name, with_cursor=True)
         self._mss_bare: mss.MSS | None = None  # without the cursor; made on first use
+        self._scalers: dict[tuple, _BandScaler] = {}
+        self._last_frame: tuple[Image.Image, ImageFormat, int, Frame] | None = None
 
     def close(self) -> None:
         self._mss.close()
@@ -77,13 +84,28 @@ class ScreenCapture:
             box = (0, 0, width, height)
         left, top, width, height = box
         shot = grabber.grab({"left": left, "top": top, "width": width, "height": height})
-        return _to_image(shot.bgra, shot.size, size)
+        if size is None or size == shot.size:
+            return Image.frombuffer("RGB", shot.size, shot.bgra, "raw", "BGRX", 0, 1)
+        key = (box, shot.size, size, cursor)
+        scaler = self._scalers.get(key)
+        if scaler is None:
+            scaler = self._scalers[key] = _BandScaler(shot.size, size)
+        return scaler.scale(shot.bgra)
+
+    def encode(self, image: Image.Image, fmt: ImageFormat, quality: int = 80) -> Frame:
+        """`encode`, reusing the last result when the same unchanged image is asked for again."""
+        last = self._last_frame
+        if last is not None and last[0] is image and last[1:3] == (fmt, quality):
+            return last[3]
+        frame = encode(image, fmt, quality)
+        self._last_frame = (image, fmt, quality, frame)
+        return frame
 
 
 def encode(image: Image.Image, fmt: ImageFormat, quality: int = 80) -> Frame:
     """Encode an RGB image as PNG, JPEG or WebP."""
     if fmt == "png":
-        data = mss.tools.to_png(image.tobytes(), image.size, level=1)
+        data = _png(image)
     else:
         buffer = io.BytesIO()
         if fmt == "jpeg":
@@ -94,29 +116,99 @@ def encode(image: Image.Image, fmt: ImageFormat, quality: int = 80) -> Frame:
     return Frame(data=data, format=fmt, width=image.width, height=image.height)
 
 
-def _to_image(bgra: bytes, size: tuple[int, int], target: tuple[int, int] | None) -> Image.Image:
-    width, height = size
-    if target is None or target == size:
-        return Image.frombuffer("RGB", size, bgra, "raw", "BGRX", 0, 1)
-    target_w, target_h = target
-    split_out = target_h // 2
-    # A row of the source that maps onto a whole output row: BOX scaling of the halves is then exact.
-    split_in = split_out * height // target_h
-    if split_out == 0 or split_in * target_h != split_out * height:
-        image = Image.frombuffer("RGB", size, bgra, "raw", "BGRX", 0, 1)
-        return image.resize(target, Image.Resampling.BOX)
-    view = memoryview(bgra)
-    row_bytes = width * 4
+def _png(image: Image.Image) -> bytes:
+    """An RGB PNG: no row filters, zlib level 1, the two halves compressed on two threads.
 
-    def scale(top: int, bottom: int, out_h: int) -> Image.Image:
-        part = Image.frombuffer(
-            "RGB", (width, bottom - top), view[top * row_bytes : bottom * row_bytes], "raw", "BGRX", 0, 1
-        )
-        return part.resize((target_w, out_h), Image.Resampling.BOX)
+    Each half is a raw deflate stream of its own; the first ends with a full flush (byte aligned,
+    not final), so the two concatenate into one valid stream under a single zlib header.
+    """
+    width, height = image.size
+    stride = width * 3
+    pixels = image.tobytes()
+    scanlines = b"".join(b"\0" + pixels[row * stride : (row + 1) * stride] for row in range(height))
+    middle = (height // 2) * (stride + 1)
 
-    upper = _SCALERS.submit(scale, 0, split_in, split_out)
-    lower = scale(split_in, height, target_h - split_out)
-    result = Image.new("RGB", target)
-    result.paste(upper.result(), (0, 0))
-    result.paste(lower, (0, split_out))
-    return result
+    def deflate(data: bytes, final: bool) -> bytes:
+        compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
+        return compressor.compress(data) + compressor.flush(zlib.Z_FINISH if final else zlib.Z_FULL_FLUSH)
+
+    upper = _SCALERS.submit(deflate, memoryview(scanlines)[:middle], False)
+    lower = deflate(memoryview(scanlines)[middle:], True)
+    stream = b"\x78\x01" + upper.result() + lower + struct.pack(">I", zlib.adler32(scanlines))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")
+
+
+def _chunk(kind: bytes, payload: bytes) -> bytes:
+    return struct.pack(">I", len(payload)) + kind + payload + struct.pack(">I", zlib.crc32(kind + payload))
+
+
+class _BandScaler:
+    """Scales successive grabs of one area to one size, re-scaling only the bands that changed."""
+
+    _BAND_ROWS = 32  # output rows per band, roughly
+
+    def __init__(self, size: tuple[int, int], target: tuple[int, int]) -> None:
+        self.size = size
+        self.target = target
+        width, height = size
+        common = math.gcd(height, target[1])
+        source_rows, output_rows = height // common, target[1] // common
+        # Bands must map onto whole output rows; a ratio with no short period is scaled whole.
+        repeat = max(1, self._BAND_ROWS // output_rows) if source_rows <= 256 else 0
+        self._band_in = source_rows * repeat
+        self._band_out = output_rows * repeat
+        self._row_bytes = width * 4
+        self._previous: bytes | None = None
+        self._image: Image.Image | None = None
+
+    def scale(self, bgra: bytes) -> Image.Image:
+        bgra = bytes(bgra)
+        if self._band_in == 0 or self._previous is None or self._image is None:
+            image = self._scale_rows(bgra, 0, self.size[1], self.target[1])
+        else:
+            runs = self._changed_runs(bgra)
+            if not runs:
+                return self._image  # the very same object: encoders may reuse what they made of it
+            image = self._image.copy()
+            for first, last in runs:
+                top_in, bottom_in = first * self._band_in, min(last * self._band_in, self.size[1])
+                top_out = first * self._band_out
+                bottom_out = min(last * self._band_out, self.target[1])
+                image.paste(self._scale_rows(bgra, top_in, bottom_in, bottom_out - top_out), (0, top_out))
+        self._previous, self._image = bgra, image
+        return image
+
+    def _changed_runs(self, bgra: bytes) -> list[tuple[int, int]]:
+        """Runs [first, last) of band indices whose source bytes differ from the previous grab."""
+        assert self._previous is not None
+        step = self._band_in * self._row_bytes
+        bands = math.ceil(len(bgra) / step)
+        runs: list[tuple[int, int]] = []
+        for index in range(bands):
+            start = index * step
+            if bgra[start : start + step] != self._previous[start : start + step]:
+                if runs and runs[-1][1] == index:
+                    runs[-1] = (runs[-1][0], index + 1)
+                else:
+                    runs.append((index, index + 1))
+        return runs
+
+    def _scale_rows(self, bgra: bytes, top: int, bottom: int, out_rows: int) -> Image.Image:
+        """Scale source rows [top, bottom) to `out_rows` rows, in two halves on two threads when large."""
+        bands = (bottom - top) // self._band_in if self._band_in else 0
+        if bands >= 8:
+            middle_in = top + (bands // 2) * self._band_in
+            middle_out = (bands // 2) * self._band_out
+            upper = _SCALERS.submit(self._scale_slice, bgra, top, middle_in, middle_out)
+            lower = self._scale_slice(bgra, middle_in, bottom, out_rows - middle_out)
+            image = Image.new("RGB", (self.target[0], out_rows))
+            image.paste(upper.result(), (0, 0))
+            image.paste(lower, (0, middle_out))
+            return image
+        return self._scale_slice(bgra, top, bottom, out_rows)
+
+    def _scale_slice(self, bgra: bytes, top: int, bottom: int, out_rows: int) -> Image.Image:
+        rows = memoryview(bgra)[top * self._row_bytes : bottom * self._row_bytes]
+        part = Image.frombuffer("RGB", (self.size[0], bottom - top), rows, "raw", "BGRX", 0, 1)
+        return part.resize((self.target[0], out_rows), Image.Resampling.BOX)
