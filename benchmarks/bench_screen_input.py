@@ -112,38 +112,17 @@ def main() -> None:
             reference_jpeg = timed(lambda: reference_screenshot("jpg"), args.runs)
             png = lambda: mcp.image()  # noqa: E731
             jpeg = lambda: mcp.image({"format": "jpeg"})  # noqa: E731
+            scenarios = (
+                ("full-screen change", full_change),
+                ("small change", small_change),
+                ("unchanged screen", None),
+            )
             rows = [
-                (
-                    "screenshot PNG 1280x720, full-screen change",
-                    timed(png, args.runs, full_change),
-                    reference_png,
-                    "scrot + convert",
-                ),
-                (
-                    "screenshot PNG 1280x720, small change",
-                    timed(png, args.runs, small_change),
-                    reference_png,
-                    "scrot + convert",
-                ),
-                ("screenshot PNG 1280x720, unchanged screen", timed(png, args.runs), reference_png, "scrot + convert"),
-                (
-                    "screenshot JPEG 1280x720, full-screen change",
-                    timed(jpeg, args.runs, full_change),
-                    reference_jpeg,
-                    "scrot + convert",
-                ),
-                (
-                    "screenshot JPEG 1280x720, small change",
-                    timed(jpeg, args.runs, small_change),
-                    reference_jpeg,
-                    "scrot + convert",
-                ),
-                (
-                    "screenshot JPEG 1280x720, unchanged screen",
-                    timed(jpeg, args.runs),
-                    reference_jpeg,
-                    "scrot + convert",
-                ),
+                (f"screenshot {fmt} 1280x720, {scenario}", timed(shot, args.runs, reset), reference, "scrot + convert")
+                for fmt, shot, reference in (("PNG", png, reference_png), ("JPEG", jpeg, reference_jpeg))
+                for scenario, reset in scenarios
+            ]
+            rows += [
                 (
                     "click",
                     timed(lambda: mcp.call("click", {"x": 900, "y": 600}), args.runs),
