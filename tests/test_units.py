@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import io
 import random
+import zlib
 
 import pytest
 from PIL import Image
@@ -11,7 +12,7 @@ from PIL import Image
 from cua_mcp.errors import InvalidArgumentError, OutsideScreenError, UnknownKeyError
 from cua_mcp.sandbox.space import AgentSpace
 from cua_mcp.sandbox.x11 import keys
-from cua_mcp.sandbox.x11.capture import _BandScaler, encode
+from cua_mcp.sandbox.x11.capture import _adler32_combine, _BandScaler, _PngEncoder, encode
 
 
 class TestAgentSpace:
@@ -124,3 +125,22 @@ class TestCapture:
         decoded = Image.open(io.BytesIO(encode(image, "png").data))
         decoded.load()
         assert decoded.mode == "RGB" and decoded.tobytes() == image.tobytes()
+
+    def test_incremental_png_stays_lossless_as_bands_change(self):
+        rng = random.Random(5)
+        encoder = _PngEncoder()
+        pixels = bytearray(rng.randbytes(333 * 250 * 3))
+        for top, bottom in [(0, 250), (10, 12), (0, 0), (200, 250), (47, 49), (0, 250)]:
+            pixels[top * 999 : bottom * 999] = rng.randbytes((bottom - top) * 999)
+            image = Image.frombytes("RGB", (333, 250), bytes(pixels))
+            data = encode(image, "png", png_encoder=encoder).data
+            decoded = Image.open(io.BytesIO(data))
+            decoded.load()
+            assert decoded.tobytes() == image.tobytes(), (top, bottom)
+            idat_length = int.from_bytes(data[33:37], "big")
+            assert data[37:41] == b"IDAT"
+            zlib.decompress(data[41 : 41 + idat_length])  # strict: checks the combined adler32 too
+
+    def test_adler32_combine_matches_zlib(self):
+        a, b = b"hello " * 1000, bytes(range(256)) * 300
+        assert _adler32_combine(zlib.adler32(a), zlib.adler32(b), len(b)) == zlib.adler32(a + b)

@@ -51,6 +51,7 @@ class ScreenCapture:
         self._mss_bare: mss.MSS | None = None  # without the cursor; made on first use
         self._scalers: dict[tuple, _BandScaler] = {}
         self._last_frame: tuple[Image.Image, ImageFormat, int, Frame] | None = None
+        self._png_encoders: dict[tuple[int, int], _PngEncoder] = {}
 
     def close(self) -> None:
         self._mss.close()
@@ -97,15 +98,16 @@ class ScreenCapture:
         last = self._last_frame
         if last is not None and last[0] is image and last[1:3] == (fmt, quality):
             return last[3]
-        frame = encode(image, fmt, quality)
+        encoder = self._png_encoders.setdefault(image.size, _PngEncoder()) if fmt == "png" else None
+        frame = encode(image, fmt, quality, encoder)
         self._last_frame = (image, fmt, quality, frame)
         return frame
 
 
-def encode(image: Image.Image, fmt: ImageFormat, quality: int = 80) -> Frame:
-    """Encode an RGB image as PNG, JPEG or WebP."""
+def encode(image: Image.Image, fmt: ImageFormat, quality: int = 80, png_encoder: _PngEncoder | None = None) -> Frame:
+    """Encode an RGB image as PNG, JPEG or WebP; a kept `png_encoder` re-compresses only what changed."""
     if fmt == "png":
-        data = _png(image)
+        data = (png_encoder or _PngEncoder()).encode(image)
     else:
         buffer = io.BytesIO()
         if fmt == "jpeg":
@@ -116,27 +118,72 @@ def encode(image: Image.Image, fmt: ImageFormat, quality: int = 80) -> Frame:
     return Frame(data=data, format=fmt, width=image.width, height=image.height)
 
 
-def _png(image: Image.Image) -> bytes:
-    """An RGB PNG: no row filters, zlib level 1, the two halves compressed on two threads.
+class _PngEncoder:
+    """RGB PNGs of successive images of one size, compressing only the bands of rows that changed.
 
-    Each half is a raw deflate stream of its own; the first ends with a full flush (byte aligned,
-    not final), so the two concatenate into one valid stream under a single zlib header.
+    No row filters, zlib level 1. Each band is a raw deflate segment of its own that ends with a
+    full flush (byte aligned, no back references across it), so segments from different calls
+    concatenate into one valid stream; the zlib checksum is combined from per-band checksums.
     """
-    width, height = image.size
-    stride = width * 3
-    pixels = image.tobytes()
-    scanlines = b"".join(b"\0" + pixels[row * stride : (row + 1) * stride] for row in range(height))
-    middle = (height // 2) * (stride + 1)
 
-    def deflate(data: bytes, final: bool) -> bytes:
-        compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
-        return compressor.compress(data) + compressor.flush(zlib.Z_FINISH if final else zlib.Z_FULL_FLUSH)
+    _BAND_ROWS = 48
 
-    upper = _SCALERS.submit(deflate, memoryview(scanlines)[:middle], False)
-    lower = deflate(memoryview(scanlines)[middle:], True)
-    stream = b"\x78\x01" + upper.result() + lower + struct.pack(">I", zlib.adler32(scanlines))
-    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
-    return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")
+    def __init__(self) -> None:
+        self._size: tuple[int, int] | None = None
+        self._rows: list[bytes] = []  # the raw pixels of each band, to compare against
+        self._segments: list[bytes] = []
+        self._checksums: list[tuple[int, int]] = []  # (adler32, length) of each band's scanlines
+
+    def encode(self, image: Image.Image) -> bytes:
+        width, height = image.size
+        if image.size != self._size:
+            self._size, self._rows, self._segments, self._checksums = image.size, [], [], []
+        stride = width * 3
+        pixels = image.tobytes()
+        step = self._BAND_ROWS * stride
+        bands = [pixels[start : start + step] for start in range(0, len(pixels), step)]
+        changed = [i for i, band in enumerate(bands) if i >= len(self._rows) or band != self._rows[i]]
+        if len(changed) > 1:
+            middle = len(changed) // 2
+            upper = _SCALERS.submit(lambda: [_deflate_band(bands[i], stride) for i in changed[:middle]])
+            done = [_deflate_band(bands[i], stride) for i in changed[middle:]]
+            done = upper.result() + done
+        else:
+            done = [_deflate_band(bands[i], stride) for i in changed]
+        if len(self._rows) != len(bands):
+            self._rows = [b""] * len(bands)
+            self._segments = [b""] * len(bands)
+            self._checksums = [(1, 0)] * len(bands)
+        for index, (segment, checksum) in zip(changed, done, strict=True):
+            self._rows[index], self._segments[index], self._checksums[index] = bands[index], segment, checksum
+        adler = 1
+        for band_adler, length in self._checksums:
+            adler = _adler32_combine(adler, band_adler, length)
+        final_empty_block = b"\x03\x00"
+        stream = b"\x78\x01" + b"".join(self._segments) + final_empty_block + struct.pack(">I", adler)
+        header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+        return b"\x89PNG\r\n\x1a\n" + _chunk(b"IHDR", header) + _chunk(b"IDAT", stream) + _chunk(b"IEND", b"")
+
+
+def _deflate_band(rows: bytes, stride: int) -> tuple[bytes, tuple[int, int]]:
+    """A band's scanlines (filter byte 0 before each row), deflated up to a full flush."""
+    scanlines = b"".join(b"\0" + rows[start : start + stride] for start in range(0, len(rows), stride))
+    compressor = zlib.compressobj(1, zlib.DEFLATED, -15)
+    segment = compressor.compress(scanlines) + compressor.flush(zlib.Z_FULL_FLUSH)
+    return segment, (zlib.adler32(scanlines), len(scanlines))
+
+
+def _adler32_combine(first: int, second: int, second_length: int) -> int:
+    """zlib's adler32_combine: the checksum of A+B from those of A and B and the length of B."""
+    base = 65521
+    remainder = second_length % base
+    sum1 = first & 0xFFFF
+    sum2 = (remainder * sum1) % base
+    sum1 += (second & 0xFFFF) + base - 1
+    sum2 += (first >> 16) + (second >> 16) + base - remainder
+    sum1 = sum1 % base
+    sum2 = sum2 % base
+    return sum1 | (sum2 << 16)
 
 
 def _chunk(kind: bytes, payload: bytes) -> bytes:
