@@ -117,7 +117,7 @@ def test_sandbox_display_that_dies_is_brought_back():
         assert meta["width"] == 1280 and data
 
 
-@pytest.mark.parametrize("how", ["stdin closed", "SIGTERM", "SIGKILL"])
+@pytest.mark.parametrize("how", ["stdin closed", "SIGINT", "SIGTERM", "SIGKILL"])
 def test_stopping_leaves_no_process_behind(how):
     mcp = McpServerProcess(["--launch", "mousepad", "--launch", "gnome-calculator"]).start()
     try:

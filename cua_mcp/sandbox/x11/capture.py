@@ -98,7 +98,7 @@ class ScreenCapture:
         last = self._last_frame
         if last is not None and last[0] is image and last[1:3] == (fmt, quality):
             return last[3]
-        encoder = self._png_encoders.setdefault(image.size, _PngEncoder()) if fmt == "png" else None
+        encoder = self._png_encoder_for(image.size) if fmt == "png" else None
         frame = encode(image, fmt, quality, encoder)
         self._last_frame = (image, fmt, quality, frame)
         return frame
