@@ -103,6 +103,14 @@ class ScreenCapture:
         self._last_frame = (image, fmt, quality, frame)
         return frame
 
+    def _png_encoder_for(self, size: tuple[int, int]) -> _PngEncoder:
+        """The encoder kept for images of this size; only the two most recent sizes are kept."""
+        encoder = self._png_encoders.pop(size, None) or _PngEncoder()
+        self._png_encoders[size] = encoder  # re-inserted: dicts keep insertion order
+        while len(self._png_encoders) > 2:
+            del self._png_encoders[next(iter(self._png_encoders))]
+        return encoder
+
 
 def encode(image: Image.Image, fmt: ImageFormat, quality: int = 80, png_encoder: _PngEncoder | None = None) -> Frame:
     """Encode an RGB image as PNG, JPEG or WebP; a kept `png_encoder` re-compresses only what changed."""
