@@ -45,6 +45,8 @@ def test_screenshot_size_and_space_match_screen_info(client):
     assert (meta["width"], meta["height"]) == image.size == (info["space"]["width"], info["space"]["height"])
     assert meta["space"] == info["space"] and meta["region"] == [0, 0, 1280, 720]
     assert meta["pixels_per_unit"] == 1
+    result = client.call_raw("screenshot", {"format": "jpeg"})
+    assert result.content[0].meta["cua-mcp/screenshot"]["space"] == info["space"]
 
 
 @pytest.mark.parametrize(("fmt", "pil_format"), [("jpeg", "JPEG"), ("webp", "WEBP")])

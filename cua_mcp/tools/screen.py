@@ -10,6 +10,9 @@ from cua_mcp.errors import InvalidArgumentError
 from cua_mcp.sandbox.desktop import Desktop, Screenshot
 from cua_mcp.tools._registry import ToolRegistrar
 
+# The image block carries its own geometry too, for clients that look at content blocks only.
+IMAGE_META_KEY = "cua-mcp/screenshot"
+
 
 class CoordinateSpace(BaseModel):
     """The space every x/y argument is in: the screen scaled so its long side fits the model."""
@@ -112,7 +115,12 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         )
         return CallToolResult(
             content=[
-                ImageContent(type="image", data=base64.b64encode(frame.data).decode(), mime_type=frame.mime_type),
+                ImageContent(
+                    type="image",
+                    data=base64.b64encode(frame.data).decode(),
+                    mime_type=frame.mime_type,
+                    meta={IMAGE_META_KEY: info.model_dump(mode="json")},
+                ),
                 TextContent(type="text", text=_describe(shot, info)),
             ],
             structured_content=info.model_dump(mode="json"),
