@@ -30,7 +30,7 @@ from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
 from cua_mcp.sandbox.space import DEFAULT_LONG_SIDE, AgentSpace
 from cua_mcp.sandbox.x11 import keys
 from cua_mcp.sandbox.x11.capture import Frame, ImageFormat, ScreenCapture
-from cua_mcp.sandbox.x11.input import BUTTONS, InputDevice
+from cua_mcp.sandbox.x11.input import BUTTONS, KEYMAP_IDLE_S, InputDevice
 from cua_mcp.sandbox.x11.windows import WindowInfo, WindowManagerView
 
 log = logging.getLogger(__name__)
@@ -210,6 +210,7 @@ class Desktop:
         if release:
             with contextlib.suppress(Exception):
                 devices.input.release_all()
+                devices.input.restore_keymap()
         devices.close()
 
     async def _check_alive(self) -> None:
@@ -357,7 +358,22 @@ class Desktop:
             action(devices, cancel)
             return self.space.from_screen(*devices.input.pointer_position())
 
-        return await self.run(job, timeout)
+        try:
+            return await self.run(job, timeout)
+        finally:
+            # Scratch key bindings stay while typing goes on; undo them once the keyboard is idle.
+            asyncio.get_running_loop().call_later(KEYMAP_IDLE_S + 0.05, self._restore_keymap_if_idle)
+
+    def _restore_keymap_if_idle(self) -> None:
+        def restore() -> None:
+            if self._devices is not None:
+                try:
+                    self._devices.input.restore_keymap_if_idle()
+                except _DISPLAY_ERRORS:
+                    log.debug("could not restore the keymap", exc_info=True)
+
+        with contextlib.suppress(RuntimeError):  # the desktop was closed meanwhile
+            self._executor.submit(restore)
 
     async def wait(self, seconds: float) -> None:
         await asyncio.sleep(seconds)

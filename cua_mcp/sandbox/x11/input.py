@@ -5,9 +5,11 @@ It remembers every key and button it holds down, so an operation that fails or i
 midway releases them all (`release_all`): no modifier is ever left stuck.
 
 Characters that are not on the keyboard map (é, €, 日本, emoji) are typed by binding their
-keysyms to spare keycodes in one keymap change for the whole batch, then restoring the map.
-X clients translate keycodes when they read the event, so the map is left in place for a
-short settle time on both sides of the batch.
+keysyms to spare keycodes, all of a batch in one go (`_ScratchKeymap`). X clients re-read the
+keymap lazily, when they handle the MappingNotify that a change sends them; an app that lags
+behind must still find the binding its key events were typed with. So bindings stay in place
+while typing goes on (later calls reuse them), a keycode is rebound to another keysym only after
+a gap, and the map is restored once the keyboard has been idle for a moment.
 """
 
 from __future__ import annotations
@@ -25,7 +27,9 @@ from cua_mcp.sandbox.x11.keys import char_keysym
 
 BUTTONS = {"left": 1, "middle": 2, "right": 3}
 SCROLL_BUTTONS = {"up": 4, "down": 5, "left": 6, "right": 7}
-_KEYMAP_SETTLE_S = 0.010
+_KEYMAP_SETTLE_S = 0.010  # after binding, before the first key event that needs it
+_REBIND_GAP_S = 0.25  # a keycode typed this recently keeps its keysym a little longer
+KEYMAP_IDLE_S = 0.5  # scratch bindings are undone once the keyboard has been idle this long
 _DOUBLE_CLICK_GAP_S = 0.02
 _FLUSH_EVERY = 32
 
@@ -40,6 +44,7 @@ class InputDevice:
         self._held_keys: list[int] = []
         self._held_buttons: list[int] = []
         self._shift_keycode = display.keysym_to_keycode(XK.XK_Shift_L)
+        self._scratch = _ScratchKeymap(display)
 
     # ----- pointer -------------------------------------------------------------------------
 
@@ -104,36 +109,56 @@ class InputDevice:
 
     def press_chords(self, chords: Sequence[Sequence[int]], cancel: threading.Event | None = None) -> None:
         """Press and release each chord in turn (all keys down in order, then up in reverse)."""
-        with self._keysyms_bound(k for chord in chords for k in chord) as keycodes:
+        self._scratch.bind(k for chord in chords for k in chord)
+        mark = self.held_mark()
+        try:
             for chord in chords:
                 _check(cancel)
-                self._press_chord([keycodes[k] for k in chord])
+                self._press_chord([self._scratch.locate(k) for k in chord])
             self._display.sync()
+        finally:
+            self.release_since(mark)
 
     def hold_chord(self, chord: Sequence[int], seconds: float, cancel: threading.Event) -> None:
         """Hold a chord down for `seconds`, or until cancelled; always released."""
-        with self._keysyms_bound(chord) as keycodes:
-            for keycode, shifted in (keycodes[k] for k in chord):
+        self._scratch.bind(chord)
+        mark = self.held_mark()
+        try:
+            for keycode, shifted in (self._scratch.locate(k) for k in chord):
                 if shifted:
                     self._key_down(self._shift_keycode)
                 self._key_down(keycode)
             self._display.sync()
             cancel.wait(seconds)
+        finally:
+            self.release_since(mark)
 
     def type_text(self, text: str, cancel: threading.Event | None = None) -> None:
         """Type text exactly, character by character, binding missing keysyms a batch at a time."""
         keysyms = [char_keysym(char) for char in text]
-        for batch in self._batches(keysyms):
-            with self._keysyms_bound(batch) as keycodes:
+        mark = self.held_mark()
+        try:
+            for batch in self._batches(keysyms):
+                self._scratch.bind(batch)
                 for index, keysym in enumerate(batch):
                     if index % _FLUSH_EVERY == 0:
                         _check(cancel)
-                    self._press_chord([keycodes[keysym]])
+                    self._press_chord([self._scratch.locate(keysym)])
                 self._display.sync()
+        finally:
+            self.release_since(mark)
+
+    def restore_keymap_if_idle(self) -> None:
+        """Undo the scratch bindings once no key has been pressed for `KEYMAP_IDLE_S`."""
+        if self._scratch.idle_for() >= KEYMAP_IDLE_S:
+            self._scratch.restore()
 
     def release_all(self) -> None:
         """Release every key and button this device holds (also those of mouse_down)."""
         self.release_since((0, 0))
+
+    def restore_keymap(self) -> None:
+        self._scratch.restore()
 
     def held_mark(self) -> tuple[int, int]:
         """A mark of what is held now; `release_since(mark)` releases what was pressed after it."""
@@ -169,30 +194,28 @@ class InputDevice:
                 pressed.append(self._shift_keycode)
             self._key_down(keycode)
             pressed.append(keycode)
+            self._scratch.used(keycode)
         for keycode in reversed(pressed):
             self._key_up(keycode)
         self._display.flush()
 
     def _batches(self, keysyms: list[int]) -> Iterable[list[int]]:
-        """Split a keysym sequence so that no piece needs more bindings than there are spare keycodes."""
-        room = len(_spare_keycodes(self._display)[0])
+        """Split a keysym sequence so that no piece needs more scratch keycodes than there are."""
+        room = self._scratch.room
         batch: list[int] = []
-        unbound: set[int] = set()
+        scratch: set[int] = set()
         for keysym in keysyms:
-            if keysym not in unbound and _locate(self._display, keysym) is None:
-                if len(unbound) == room:
+            if keysym not in scratch and not self._scratch.on_keyboard(keysym):
+                if len(scratch) == room:
                     yield batch
-                    batch, unbound = [], set()
-                unbound.add(keysym)
+                    batch, scratch = [], set()
+                scratch.add(keysym)
             batch.append(keysym)
         if batch:
             yield batch
 
     def _modifiers_held(self, modifier_keysyms: Sequence[int]) -> _ModifiersHeld:
         return _ModifiersHeld(self, modifier_keysyms)
-
-    def _keysyms_bound(self, keysyms: Iterable[int]) -> _KeysymsBound:
-        return _KeysymsBound(self, self._display, keysyms)
 
 
 class _ModifiersHeld:
@@ -216,74 +239,86 @@ class _ModifiersHeld:
         self._device.release_since(self._mark)
 
 
-class _KeysymsBound:
-    """Context manager mapping keysyms to (keycode, needs shift), binding missing ones to spare keycodes.
+class _ScratchKeymap:
+    """Keysyms that are not on the keyboard, bound to spare keycodes while they are in use."""
 
-    On exit everything held is released and the keymap entries it changed are restored.
-    """
-
-    def __init__(self, device: InputDevice, display: Display, keysyms: Iterable[int]) -> None:
-        self._device = device
+    def __init__(self, display: Display) -> None:
         self._display = display
-        self._keysyms = set(keysyms)
-        self._restore: list[tuple[int, list[int]]] = []
-        self._mark = device.held_mark()
+        first = display.display.info.min_keycode
+        mapping = display.get_keyboard_mapping(first, display.display.info.max_keycode - first + 1)
+        self._width = len(mapping[0])
+        self._pool = frozenset(first + i for i, syms in enumerate(mapping) if not any(syms))
+        self._bound: dict[int, int] = {}  # keysym -> keycode
+        self._last_used: dict[int, float] = {}  # keycode -> when it was last pressed
 
-    def __enter__(self) -> dict[int, tuple[int, bool]]:
-        found: dict[int, tuple[int, bool]] = {}
-        missing: list[int] = []
-        for keysym in self._keysyms:
-            location = _locate(self._display, keysym)
-            if location is None:
-                missing.append(keysym)
-            else:
-                found[keysym] = location
-        if missing:
-            found.update(self._bind(missing))
-        return found
+    @property
+    def room(self) -> int:
+        """How many keysyms can be bound at once."""
+        return len(self._pool)
 
-    def __exit__(self, *exc_info: object) -> None:
-        try:
-            self._device.release_since(self._mark)
-        finally:
-            if self._restore:
-                time.sleep(_KEYMAP_SETTLE_S)
-                for keycode, previous in self._restore:
-                    self._display.change_keyboard_mapping(keycode, [previous])
-                self._display.sync()
-                _drain_events(self._display)
+    def on_keyboard(self, keysym: int) -> bool:
+        """Whether the keyboard map itself (not a scratch binding) has the keysym on level 0 or 1."""
+        return any(
+            index in (0, 1) and keycode not in self._pool for keycode, index in self._display.keysym_to_keycodes(keysym)
+        )
 
-    def _bind(self, keysyms: list[int]) -> dict[int, tuple[int, bool]]:
-        spare, width = _spare_keycodes(self._display)
-        if len(spare) < len(keysyms):
+    def locate(self, keysym: int) -> tuple[int, bool]:
+        """(keycode, needs shift) of a keysym that is on the keyboard or bound."""
+        if keysym in self._bound:
+            return self._bound[keysym], False
+        for keycode, index in self._display.keysym_to_keycodes(keysym):
+            if index in (0, 1) and keycode not in self._pool:
+                return keycode, index == 1
+        raise KeyError(keysym)
+
+    def bind(self, keysyms: Iterable[int]) -> None:
+        """Make every keysym typeable, binding the missing ones in one keymap change."""
+        wanted = set(keysyms)
+        missing = [k for k in wanted if k not in self._bound and not self.on_keyboard(k)]
+        if not missing:
+            return
+        if len(missing) + len(wanted & self._bound.keys()) > self.room:
             raise InvalidArgumentError(
-                f"{len(keysyms)} keys that are not on the keyboard are needed at once, but only "
-                f"{len(spare)} keycodes are free: press fewer of them in one call."
+                f"{len(missing)} keys that are not on the keyboard are needed at once, but only "
+                f"{self.room} keycodes are free: press fewer of them in one call."
             )
-        bound = {}
-        for keycode, keysym in zip(spare, keysyms, strict=False):
-            self._restore.append((keycode, [X.NoSymbol] * width))
-            self._display.change_keyboard_mapping(keycode, [[keysym] * width])
-            bound[keysym] = (keycode, False)
+        taken = set(self._bound.values())
+        free = sorted(self._pool - taken)
+        # Evict the least recently used bindings this call does not need.
+        evictable = sorted((self._last_used.get(kc, 0.0), kc, ks) for ks, kc in self._bound.items() if ks not in wanted)
+        changes = []
+        for keysym in missing:
+            if free:
+                keycode = free.pop()
+            else:
+                last_used, keycode, old = evictable.pop(0)
+                del self._bound[old]
+                # An app may not have read the keys typed with this keycode yet.
+                time.sleep(max(0.0, last_used + _REBIND_GAP_S - time.monotonic()))
+            self._bound[keysym] = keycode
+            changes.append((keycode, keysym))
+        for keycode, keysym in changes:
+            self._display.change_keyboard_mapping(keycode, [[keysym] * self._width])
         self._display.sync()
+        _drain_events(self._display)
         time.sleep(_KEYMAP_SETTLE_S)
-        return bound
 
+    def used(self, keycode: int) -> None:
+        if keycode in self._pool:
+            self._last_used[keycode] = time.monotonic()
 
-def _locate(display: Display, keysym: int) -> tuple[int, bool] | None:
-    """(keycode, needs shift) for a keysym on the first two levels of the keymap, or None."""
-    for keycode, index in display.keysym_to_keycodes(keysym):
-        if index in (0, 1):
-            return keycode, index == 1
-    return None
+    def idle_for(self) -> float:
+        return time.monotonic() - max(self._last_used.values(), default=0.0)
 
-
-def _spare_keycodes(display: Display) -> tuple[list[int], int]:
-    """Keycodes with no keysym at all, and the keymap's keysyms-per-keycode."""
-    first = display.display.info.min_keycode
-    count = display.display.info.max_keycode - first + 1
-    mapping = display.get_keyboard_mapping(first, count)
-    return [first + i for i, syms in enumerate(mapping) if not any(syms)], len(mapping[0])
+    def restore(self) -> None:
+        """Unbind every scratch keysym."""
+        if not self._bound:
+            return
+        for keycode in self._bound.values():
+            self._display.change_keyboard_mapping(keycode, [[X.NoSymbol] * self._width])
+        self._bound.clear()
+        self._display.sync()
+        _drain_events(self._display)
 
 
 def _drain_events(display: Display) -> None:
