@@ -177,7 +177,10 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
 
         if op in ("move", "resize"):
             want = (to_px(x), to_px(y), to_px(width), to_px(height))
-            await desktop.window_request(target.id, "move_resize", want)
+            # Send all four: a resize alone lets some managers re-place the window.
+            current = (target.x, target.y, target.width, target.height)
+            request = tuple(c if v is None else v for v, c in zip(want, current, strict=True))
+            await desktop.window_request(target.id, "move_resize", request)
 
             def reached(w: WindowInfo | None) -> bool:
                 return w is not None and all(
