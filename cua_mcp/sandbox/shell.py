@@ -18,6 +18,7 @@ from pathlib import Path
 MAX_OUTPUT_BYTES = 32 * 1024  # kept of each of stdout and stderr: the head and the tail
 _CHUNK = 65536
 _DRAIN_S = 5.0
+_POLL_S = 0.02
 
 
 @dataclass(frozen=True)
@@ -72,17 +73,12 @@ async def run_command(argv: list[str], env: dict[str, str], cwd: Path, timeout: 
     )
     out, err = _CappedBuffer(), _CappedBuffer()
     readers = asyncio.gather(_pump(process.stdout, out), _pump(process.stderr, err))
-    timed_out = False
     try:
-        try:
-            await asyncio.wait_for(process.wait(), timeout)
-        except TimeoutError:
-            timed_out = True
+        timed_out = not await _exited(process, timeout)
     finally:
         # Always: background jobs of a finished command, everything of a timed-out or cancelled one.
         _kill_group(process.pid)
-        with contextlib.suppress(TimeoutError, asyncio.CancelledError):
-            await asyncio.wait_for(asyncio.shield(process.wait()), _DRAIN_S)
+    await _exited(process, _DRAIN_S)
     with contextlib.suppress(TimeoutError):
         await asyncio.wait_for(readers, _DRAIN_S)  # pipes close once the group is gone
     return CommandResult(
@@ -93,6 +89,18 @@ async def run_command(argv: list[str], env: dict[str, str], cwd: Path, timeout: 
         stderr_bytes=err.total,
         timed_out=timed_out,
     )
+
+
+async def _exited(process: asyncio.subprocess.Process, timeout: float) -> bool:
+    """Whether the process exited within `timeout`. Not `process.wait()`: that also waits for its
+    pipes to close, which a background job holding them open would delay until the deadline."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    while process.returncode is None:
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(_POLL_S)
+    return True
 
 
 async def _pump(stream: asyncio.StreamReader | None, buffer: _CappedBuffer) -> None:
