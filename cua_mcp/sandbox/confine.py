@@ -1,8 +1,9 @@
 """Confinement with bubblewrap: what a sandboxed app or shell command may see and touch.
 
-The model: the whole system read-only (`--ro-bind / /`), a fresh /dev and a private /tmp, and
-writable only the paths the launcher names (the private HOME, the workspace, the sandbox's
-runtime folder). The X server's sockets and the D-Bus sockets stay reachable, so apps still
+The model: the whole system read-only (`--ro-bind / /`), a fresh /dev, a /tmp of their own
+(a folder of the server's, shared by the confined processes of one desktop, so single-instance
+apps still find each other), and writable only the paths the launcher names (the private HOME,
+the workspace, the sandbox's runtime folder). The X server's sockets and the D-Bus sockets stay reachable, so apps still
 draw and still appear in the accessibility tree. `--die-with-parent` ties them to the server;
 `network=False` adds `--unshare-net` (no network at all, not even loopback).
 
@@ -54,13 +55,14 @@ class Confinement:
     """A bubblewrap profile: the writable paths and whether the network is reachable."""
 
     bwrap: str
+    tmp: Path  # mounted as /tmp
     writable: tuple[Path, ...]
     network: bool = True
 
     def wrap(self, argv: Iterable[str], *, own_pids: bool = False) -> list[str]:
         """`argv` run inside the sandbox. `own_pids` gives it a pid namespace (and its own /proc):
         when the command's first process ends, everything it started ends with it."""
-        args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--tmpfs", "/tmp"]
+        args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--bind", str(self.tmp), "/tmp"]
         if _X11_SOCKETS.is_dir():
             args += ["--bind", str(_X11_SOCKETS), str(_X11_SOCKETS)]
         for path in _outermost(self.writable):

@@ -34,6 +34,7 @@ log = logging.getLogger(__name__)
 
 ATTACH_WORKSPACE = "cua-workspace"
 _POLL_S = 0.2
+_PID_ONLY_AFTER_S = 10.0
 _LOG_TAIL = 600
 
 
@@ -120,7 +121,11 @@ class Launcher:
         session = self._desktop.session
         if session is not None:
             writable.append(Path(session.env["XDG_RUNTIME_DIR"]))  # the sandbox's buses and dconf
-        return Confinement(self._bwrap, tuple(writable), self.config.network)
+            tmp = Path(session.env["HOME"]).parent / "confined-tmp"
+        else:
+            tmp = self._private() / "tmp"
+        tmp.mkdir(mode=0o1777, exist_ok=True)
+        return Confinement(self._bwrap, tmp, tuple(writable), self.config.network)
 
     def command(self, command: str, cwd: Path) -> tuple[list[str], dict[str, str]]:
         """argv and environment that run a shell command line, confined when possible."""
@@ -176,14 +181,18 @@ class Launcher:
         """The app's first new window: one whose _NET_WM_PID is the process or a descendant, or,
         for apps that hand over to a running instance of themselves, a new one of its WM_CLASS."""
         loop = asyncio.get_running_loop()
-        deadline = loop.time() + (timeout or spec.wait_seconds)
+        started = loop.time()
+        deadline = started + (timeout or spec.wait_seconds)
         while True:
             new = [w for w in await self._desktop.list_windows() if w.id not in before]
             if new:
                 family = await asyncio.to_thread(_process_tree, popen.pid)
                 by_pid = [w for w in new if w.pid in family]
                 by_class = [w for w in new if _class_matches(spec, w)]
-                chosen = by_pid or by_class
+                # A window of the right class wins; a window of the process with another class may be
+                # a splash or a dialog, taken only when the catalog names no class or none came.
+                pid_ok = spec.wm_class is None or loop.time() - started > _PID_ONLY_AFTER_S
+                chosen = [w for w in by_class if w in by_pid] or by_class or (by_pid if pid_ok else [])
                 if chosen:
                     return chosen[-1]  # topmost
             code = popen.poll()
