@@ -131,6 +131,23 @@ def test_confined_app_writes_only_the_workspace(session, workspace, outside):
     assert not (outside / "app-escaped.txt").exists()
 
 
+def test_launch_failures_are_explained(session, workspace, outside):
+    catalog = outside / "apps.toml"
+    catalog.write_text(
+        '[apps.broken]\ncommand = ["sh", "-c", "echo boom >&2; exit 3"]\n'
+        '[apps.missing]\ncommand = ["no-such-program-cua"]\n'
+    )
+    desktop = _desktop(session, workspace=workspace, apps_config=catalog)
+    try:
+        with InProcessServer(desktop) as server:
+            message = server.error("launch", {"app": "broken"})
+            assert "exited with status 3 before showing a window" in message and "boom" in message
+            assert "not installed" in server.error("launch", {"app": "missing"})
+            assert server.call("list_windows")["windows"] is not None  # still serving
+    finally:
+        desktop.close()
+
+
 @pytest.fixture
 def loopback_server():
     """A TCP server on 127.0.0.1 that accepts connections: its port."""

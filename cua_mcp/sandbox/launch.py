@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import itertools
 import logging
 import os
 import shutil
@@ -24,6 +25,7 @@ from typing import TYPE_CHECKING
 from cua_mcp.errors import LaunchError
 from cua_mcp.sandbox.apps import AppCatalog, AppSpec
 from cua_mcp.sandbox.confine import Confinement, find_bwrap
+from cua_mcp.sandbox.session import ACCESSIBILITY_ENV
 from cua_mcp.sandbox.workspace import Workspace
 from cua_mcp.sandbox.x11.windows import WindowInfo
 
@@ -58,6 +60,7 @@ class Launcher:
         self._bwrap = find_bwrap() if self.config.confine else None
         self._private_dir: Path | None = None  # attach mode: private HOME, app data and logs
         self._spawned: list[subprocess.Popen] = []
+        self._launches = itertools.count(1)
         if self.config.confine and self._bwrap is None:
             log.warning(
                 "bubblewrap (bwrap) is not available or cannot create sandboxes here: apps and shell commands "
@@ -104,6 +107,10 @@ class Launcher:
 
     def environment(self, confined: bool) -> dict[str, str]:
         env = dict(self._desktop.app_env)
+        if self._desktop.session is None:
+            # On an attached display too, what the agent starts must show in the accessibility tree.
+            env.pop("NO_AT_BRIDGE", None)
+            env.update(ACCESSIBILITY_ENV)
         if confined and self._desktop.session is None:
             home = self.home
             env.update(
@@ -160,7 +167,8 @@ class Launcher:
         if session is not None:
             overrides = {k: v for k, v in env.items() if session.env.get(k) != v}
             return session.launch(argv, {**overrides, **extra_env})
-        log_path = self._private() / f"{spec.name}-{len(self._spawned)}.log"
+        self._spawned = [p for p in self._spawned if p.poll() is None]  # reap the ones that ended
+        log_path = self._private() / f"{spec.name}-{next(self._launches)}.log"
         with open(log_path, "ab") as output:
             popen = subprocess.Popen(
                 argv,

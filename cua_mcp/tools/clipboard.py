@@ -28,7 +28,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         text = await desktop.clipboard_get()
         return ClipboardText(text=text or "", empty=text is None)
 
-    @tools.tool(group="clipboard", title="Set the clipboard", read_only=False, idempotent=True)
+    @tools.tool(group="clipboard", title="Set the clipboard", read_only=False, destructive=True, idempotent=True)
     async def clipboard_set(
         text: Annotated[str, Field(max_length=MAX_CLIPBOARD_CHARS, description="The text to put on the clipboard.")],
     ) -> ClipboardSet:

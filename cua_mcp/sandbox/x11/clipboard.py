@@ -42,6 +42,8 @@ class X11Clipboard:
     def __init__(self, display_name: str) -> None:
         self.display_name = display_name
         self._display = Display(display_name)
+        # Errors of requests without replies (a requestor window gone mid-paste) arrive late: log, go on.
+        self._display.set_error_handler(lambda err, request: log.debug("X error on the clipboard: %s", err))
         screen = self._display.screen()
         # An unmapped 1x1 window: selection owner, and where converted data is delivered.
         self._window = screen.root.create_window(-10, -10, 1, 1, 0, screen.root_depth, event_mask=X.PropertyChangeMask)
