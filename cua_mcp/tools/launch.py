@@ -3,6 +3,7 @@
 (Named launch.py: `tools/apps/` is the package of per-app tool packs.)
 """
 
+import inspect
 from typing import Annotated
 
 from pydantic import BaseModel, Field
@@ -23,8 +24,7 @@ class LaunchResult(BaseModel):
 def register(tools: ToolRegistrar, desktop: Desktop) -> None:
     launcher = desktop.launcher
     catalog = "; ".join(
-        f"{spec.name}" + (f" ({spec.description})" if spec.description else "")
-        for spec in launcher.catalog.apps.values()
+        f"{spec.name}: {spec.description}" if spec.description else spec.name for spec in launcher.catalog.apps.values()
     )
 
     async def launch(
@@ -37,7 +37,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
     ) -> LaunchResult:
         """Start an app by its catalog name and (with wait=true) wait until its window is open; returns the
         window (id, title, geometry) ready for activate_window and window_op. Files it opens or saves are
-        best kept in the workspace folder. Catalog:"""
+        best kept in the workspace folder."""
         spec = launcher.catalog.get(app)
         before = {w.id for w in await desktop.list_windows()}
         confined = spec.sandboxed and launcher.confined
@@ -58,5 +58,5 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         )
 
     # The description lists the catalog, so the model knows the names without a failed call.
-    launch.__doc__ = (launch.__doc__ or "") + catalog + "."
+    launch.__doc__ = f"{inspect.cleandoc(launch.__doc__ or '')}\n\nThe catalog: {catalog}."
     tools.tool(group="apps", title="Launch an app", read_only=False, open_world=True)(launch)
