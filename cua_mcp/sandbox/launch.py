@@ -36,7 +36,7 @@ log = logging.getLogger(__name__)
 
 ATTACH_WORKSPACE = "cua-workspace"
 _POLL_S = 0.2
-_PID_ONLY_AFTER_S = 10.0
+_PID_ONLY_AFTER_S = 5.0
 _LOG_TAIL = 600
 
 
