@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cua_mcp.errors import UnknownAppError, WindowNotFoundError
+from cua_mcp.errors import InvalidArgumentError, UnknownAppError, WindowNotFoundError
 from cua_mcp.sandbox.apps import AppCatalog, CatalogError, parse_catalog
 from cua_mcp.sandbox.window_match import select_window
 from cua_mcp.sandbox.x11.windows import WindowInfo
@@ -58,6 +58,16 @@ def test_bad_entries_say_what_is_wrong(text, message):
     with pytest.raises(CatalogError, match=message.replace("[", r"\[").replace("]", r"\]")) as info:
         parse_catalog(text, "my.toml")
     assert "my.toml" in str(info.value)
+
+
+def test_args_are_operands_unless_the_entry_allows_options():
+    catalog = AppCatalog.load()
+    with pytest.raises(InvalidArgumentError, match="not options"):
+        catalog.get("xterm").argv(["-e", "rm -rf ~"], {})
+    with pytest.raises(InvalidArgumentError, match="--renderer-cmd-prefix"):
+        catalog.get("chromium").argv(["--renderer-cmd-prefix=sh", "https://example.org"], {"data": "/d"})
+    permissive = parse_catalog("[apps.t]\ncommand = ['t']\nallow_options = true", "test")["t"]
+    assert permissive.argv(["-v", "file"], {}) == ["t", "-v", "file"]
 
 
 def test_user_file_adds_and_replaces(tmp_path):

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from importlib import resources
 from pathlib import Path
 
-from cua_mcp.errors import UnknownAppError
+from cua_mcp.errors import InvalidArgumentError, UnknownAppError
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_KEYS = {"command", "description", "wm_class", "sandboxed", "env", "wait_seconds"}
+_KEYS = {"command", "description", "wm_class", "sandboxed", "env", "wait_seconds", "allow_options"}
 DEFAULT_WAIT_S = 30.0
 
 
@@ -33,9 +33,19 @@ class AppSpec:
     sandboxed: bool = True
     env: Mapping[str, str] = field(default_factory=dict)
     wait_seconds: float = DEFAULT_WAIT_S
+    allow_options: bool = False
 
     def argv(self, args: list[str], placeholders: Mapping[str, str]) -> list[str]:
-        """The command line with placeholders filled in, then the caller's arguments verbatim."""
+        """The command line with placeholders filled in, then the caller's arguments verbatim.
+        Unless the entry allows options, arguments are operands (files, URLs): an option such as
+        chromium's --renderer-cmd-prefix or xterm's -e would run any command, which is the shell's job."""
+        if not self.allow_options:
+            options = [a for a in args if a.startswith("-")]
+            if options:
+                raise InvalidArgumentError(
+                    f"{self.name} takes files or URLs as args, not options ({', '.join(map(repr, options))}): "
+                    "options are set in the app catalog."
+                )
         return [_fill(part, placeholders) for part in self.command] + list(args)
 
     def environment(self, placeholders: Mapping[str, str]) -> dict[str, str]:
@@ -117,6 +127,9 @@ def _parse_entry(name: str, entry: object, source: str) -> AppSpec:
     sandboxed = entry.get("sandboxed", True)
     if not isinstance(sandboxed, bool):
         raise CatalogError(f"{where}: 'sandboxed' must be true or false")
+    allow_options = entry.get("allow_options", False)
+    if not isinstance(allow_options, bool):
+        raise CatalogError(f"{where}: 'allow_options' must be true or false")
     wait = entry.get("wait_seconds", DEFAULT_WAIT_S)
     if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 < wait <= 300:
         raise CatalogError(f"{where}: 'wait_seconds' must be a number of seconds in (0, 300]")
@@ -128,4 +141,5 @@ def _parse_entry(name: str, entry: object, source: str) -> AppSpec:
         sandboxed=sandboxed,
         env=dict(env),
         wait_seconds=float(wait),
+        allow_options=allow_options,
     )
