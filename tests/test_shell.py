@@ -8,6 +8,7 @@ import os
 import socket
 import threading
 import uuid
+from pathlib import Path
 
 import pytest
 
@@ -104,7 +105,9 @@ def test_confined_command_writes_only_the_workspace(session, workspace, outside)
     desktop = _desktop(session, workspace=workspace)
     try:
         with InProcessServer(desktop, groups=GROUPS) as server:
-            command = f"echo in > inside.txt; echo out > {outside}/escaped.txt"
+            # `outside` lies under /tmp, which is private inside; this test's folder is there read-only.
+            here = Path(__file__).parent / f"escaped-{uuid.uuid4().hex}.txt"
+            command = f"echo in > inside.txt; echo out > {outside}/escaped.txt; echo out > {here}"
             result = server.call("run_command", {"command": command})
     finally:
         desktop.close()
@@ -112,6 +115,7 @@ def test_confined_command_writes_only_the_workspace(session, workspace, outside)
     assert (workspace / "inside.txt").read_text() == "in\n"
     assert not (outside / "escaped.txt").exists()
     assert "Read-only file system" in result["stderr"]
+    assert not here.exists()
 
 
 @needs_bwrap
