@@ -79,6 +79,13 @@ def test_timeout_kills_the_command_and_its_children(shell):
     assert wait_until(lambda: not _processes_with(f"sleep\0{marker}"), what="the sleepers to be gone")
 
 
+def test_a_cancelled_call_kills_the_command(shell):
+    marker = f"{uuid.uuid4().int % 10**6 + 1000}.75"
+    shell.call_abandoned("run_command", {"command": f"sleep {marker} & sleep {marker}", "timeout": 100}, after=1.5)
+    assert wait_until(lambda: not _processes_with(f"sleep\0{marker}"), what="the sleepers to be gone")
+    assert shell.call("run_command", {"command": "echo still serving"})["stdout"] == "still serving\n"
+
+
 def test_background_jobs_do_not_outlive_the_command(shell):
     marker = f"{uuid.uuid4().int % 10**6 + 1000}.25"
     result = shell.call("run_command", {"command": f"sleep {marker} & echo started"})

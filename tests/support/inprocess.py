@@ -69,6 +69,15 @@ class InProcessServer:
             raise ToolFailed(f"{name}({arguments}) failed: {error_text(result)}")
         return result.structured_content or {}
 
+    def call_abandoned(self, name: str, arguments: dict[str, Any], after: float) -> BaseException:
+        """Call a tool and give up on it after `after` seconds (the client cancels it); the exception."""
+        assert self.client is not None
+        try:
+            self._run(self.client.call_tool(name, arguments, read_timeout_seconds=after), timeout=after + 30)
+        except Exception as exc:
+            return exc
+        raise AssertionError(f"{name} returned within {after} s")
+
     def error(self, name: str, arguments: dict[str, Any] | None = None) -> str:
         assert self.client is not None
         result = self._run(self.client.call_tool(name, arguments or {}))
