@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tests.support.desktop import wait_until
+from tests.support.desktop import wait_for_app, wait_until
 from tests.support.mcp_client import McpServerProcess
 from tests.support.x11 import active_window, client_list, geometry, wm_state
 
@@ -34,6 +34,11 @@ def test_launch_returns_the_apps_window(session, server, apps):
     assert listed[apps["mousepad"]]["app"] == "Mousepad"
     assert listed[apps["calculator"]]["app"] == "gnome-calculator"
     assert all(w["pid"] for w in listed.values())
+
+
+def test_confined_apps_reach_the_accessibility_bus(session, apps):
+    wait_for_app(session, "mousepad")
+    wait_for_app(session, "gnome-calculator")
 
 
 def test_activate_by_title_substring(session, server, apps):

@@ -58,6 +58,7 @@ class Confinement:
     tmp: Path  # mounted as /tmp
     writable: tuple[Path, ...]
     network: bool = True
+    reachable: tuple[Path, ...] = ()  # folders of sockets under /tmp (bound read-only: connect still works)
 
     def wrap(self, argv: Iterable[str], *, own_pids: bool = False) -> list[str]:
         """`argv` run inside the sandbox. `own_pids` gives it a pid namespace (and its own /proc):
@@ -65,6 +66,8 @@ class Confinement:
         args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--bind", str(self.tmp), "/tmp"]
         if _X11_SOCKETS.is_dir():
             args += ["--bind", str(_X11_SOCKETS), str(_X11_SOCKETS)]
+        for path in _outermost(self.reachable):
+            args += ["--ro-bind", str(path), str(path)]
         for path in _outermost(self.writable):
             args += ["--bind", str(path), str(path)]
         if not self.network:
@@ -73,6 +76,21 @@ class Confinement:
             args += ["--unshare-pid", "--proc", "/proc"]
         args += ["--die-with-parent", "--"]
         return args + list(argv)
+
+
+def bus_socket_folders(address: str | None) -> list[Path]:
+    """The folders of the path sockets in a D-Bus address ('unix:path=/x/bus;unix:abstract=...').
+    The session bus, and the accessibility bus whose socket the at-spi launcher keeps beside it."""
+    folders = []
+    for transport in (address or "").split(";"):
+        kind, _, params = transport.partition(":")
+        if kind != "unix":
+            continue
+        for param in params.split(","):
+            key, _, value = param.partition("=")
+            if key == "path" and value:
+                folders.append(Path(value).parent)
+    return folders
 
 
 def _outermost(paths: Iterable[Path]) -> list[Path]:

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING
 
 from cua_mcp.errors import LaunchError
 from cua_mcp.sandbox.apps import AppCatalog, AppSpec
-from cua_mcp.sandbox.confine import Confinement, find_bwrap
+from cua_mcp.sandbox.confine import Confinement, bus_socket_folders, find_bwrap
 from cua_mcp.sandbox.session import ACCESSIBILITY_ENV
 from cua_mcp.sandbox.workspace import Workspace
 from cua_mcp.sandbox.x11.windows import WindowInfo
@@ -132,7 +132,10 @@ class Launcher:
         else:
             tmp = self._private() / "tmp"
         tmp.mkdir(mode=0o1777, exist_ok=True)
-        return Confinement(self._bwrap, tmp, tuple(writable), self.config.network)
+        # Bus sockets under /tmp would be hidden by the private /tmp (the host's /run/user stays visible).
+        address = self._desktop.app_env.get("DBUS_SESSION_BUS_ADDRESS")
+        reachable = tuple(p for p in bus_socket_folders(address) if p.is_relative_to("/tmp"))
+        return Confinement(self._bwrap, tmp, tuple(writable), self.config.network, reachable)
 
     def command(self, command: str, cwd: Path) -> tuple[list[str], dict[str, str]]:
         """argv and environment that run a shell command line, confined when possible."""
