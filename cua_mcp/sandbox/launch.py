@@ -145,7 +145,7 @@ class Launcher:
         confinement = self._confinement(workspace)
         if confinement is not None:
             argv = confinement.wrap([*argv], own_pids=True)
-            # bwrap starts in the same folder; make sure it exists inside (it is under the workspace).
+            # The folder is under the workspace, which is bound at the same path inside.
             argv[1:1] = ["--chdir", str(cwd)]
         env = self.environment(confinement is not None)
         env["PWD"] = str(cwd)
