@@ -15,6 +15,10 @@ def sandbox_server():
         yield mcp
 
 
+def test_a_fresh_desktop_has_an_empty_clipboard(sandbox_server):
+    assert sandbox_server.call("clipboard_get") == {"text": "", "empty": True}
+
+
 def test_workspace_defaults_to_the_sandbox_home(sandbox_server):
     listing = sandbox_server.call("list_files")
     assert listing["workspace"].endswith("/home/workspace") and "cua-mcp-" in listing["workspace"]
