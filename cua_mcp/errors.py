@@ -49,3 +49,23 @@ class OperationCancelledError(CuaError):
 
 class SandboxError(CuaError):
     """The sandbox desktop could not be started or a part of it failed."""
+
+
+class WindowNotFoundError(InvalidArgumentError):
+    """No window, or more than one, matches what the caller named."""
+
+
+class UnknownAppError(InvalidArgumentError):
+    """An app name that is not in the catalog."""
+
+
+class LaunchError(CuaError):
+    """An app or command could not be started, or its window never appeared."""
+
+
+class OutsideWorkspaceError(InvalidArgumentError):
+    """A path that leads out of the workspace folder."""
+
+
+class ClipboardError(CuaError):
+    """The clipboard could not be read or set."""

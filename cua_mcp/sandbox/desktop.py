@@ -25,18 +25,21 @@ import mss.exception
 from Xlib import error as xerror
 from Xlib.display import Display
 
-from cua_mcp.errors import DisplayGoneError, InvalidArgumentError, OperationCancelledError
+from cua_mcp.errors import ClipboardError, DisplayGoneError, InvalidArgumentError, OperationCancelledError
+from cua_mcp.sandbox.launch import LaunchConfig, Launcher
 from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
 from cua_mcp.sandbox.space import DEFAULT_LONG_SIDE, AgentSpace
 from cua_mcp.sandbox.x11 import keys
 from cua_mcp.sandbox.x11.capture import Frame, ImageFormat, ScreenCapture
+from cua_mcp.sandbox.x11.clipboard import X11Clipboard
 from cua_mcp.sandbox.x11.input import BUTTONS, KEYMAP_IDLE_S, InputDevice
-from cua_mcp.sandbox.x11.windows import WindowInfo, WindowManagerView
+from cua_mcp.sandbox.x11.windows import WindowInfo, WindowManagerView, WindowOp
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _DEFAULT_TIMEOUT_S = 10.0
+_CLIPBOARD_TIMEOUT_S = 5.0
 _DISPLAY_ERRORS = (
     xerror.ConnectionClosedError,
     xerror.DisplayError,
@@ -93,7 +96,13 @@ class _XDevices:
 class Desktop:
     """One X display and the operations an agent performs on it."""
 
-    def __init__(self, display: str, space_long_side: int | None, session: SandboxSession | None) -> None:
+    def __init__(
+        self,
+        display: str,
+        space_long_side: int | None,
+        session: SandboxSession | None,
+        launch: LaunchConfig | None = None,
+    ) -> None:
         self.display = display
         self.session = session
         self._long_side = space_long_side
@@ -102,14 +111,20 @@ class Desktop:
         self._restart_lock = asyncio.Lock()
         width, height = self._call_sync(lambda d: d.capture.screen_size)
         self.space = AgentSpace.for_screen(width, height, space_long_side)
+        # Apps, shell commands and the workspace folder of this desktop.
+        self.launcher = Launcher(self, launch)
+        self._clipboard: X11Clipboard | None = None
+        self._clipboard_lock = threading.Lock()
 
     # ----- construction --------------------------------------------------------------------
 
     @classmethod
-    def attach(cls, display: str, long_side: int | None = DEFAULT_LONG_SIDE) -> Desktop:
+    def attach(
+        cls, display: str, long_side: int | None = DEFAULT_LONG_SIDE, launch: LaunchConfig | None = None
+    ) -> Desktop:
         """Use an existing X display; nothing is started or stopped on it."""
         try:
-            return cls(display, long_side, None)
+            return cls(display, long_side, None, launch)
         except _DISPLAY_ERRORS as exc:
             raise DisplayGoneError(
                 f"cannot open X display {display!r}: {exc}. Check that the display runs and that DISPLAY/"
@@ -117,11 +132,16 @@ class Desktop:
             ) from exc
 
     @classmethod
-    def start_sandbox(cls, config: SandboxConfig | None = None, long_side: int | None = DEFAULT_LONG_SIDE) -> Desktop:
+    def start_sandbox(
+        cls,
+        config: SandboxConfig | None = None,
+        long_side: int | None = DEFAULT_LONG_SIDE,
+        launch: LaunchConfig | None = None,
+    ) -> Desktop:
         """Start a private sandbox desktop and return it; `close()` stops it."""
         session = SandboxSession(config).start()
         try:
-            return cls(session.display, long_side, session)
+            return cls(session.display, long_side, session, launch)
         except BaseException:
             session.stop()
             raise
@@ -134,6 +154,8 @@ class Desktop:
         except Exception:
             log.debug("closing X devices failed", exc_info=True)
         self._executor.shutdown(wait=False, cancel_futures=True)
+        self._close_clipboard()
+        self.launcher.close()
         if self.session is not None:
             self.session.stop()
 
@@ -284,6 +306,54 @@ class Desktop:
     async def list_windows(self) -> list[WindowInfo]:
         """Managed top-level windows, bottom of the stack first; geometry in screen pixels."""
         return await self.run(lambda d, c: d.windows.list_windows())
+
+    async def window_request(
+        self,
+        window_id: int,
+        op: WindowOp,
+        geometry: tuple[int | None, int | None, int | None, int | None] = (None, None, None, None),
+    ) -> None:
+        """Ask the window manager to change a window; `geometry` (x, y, width, height in screen
+        pixels, None = keep) is for move_resize. Check the outcome with `list_windows`."""
+
+        def job(devices: _XDevices, cancel: threading.Event) -> None:
+            view = devices.windows
+            if op == "move_resize":
+                view.move_resize(window_id, *geometry)
+            else:
+                getattr(view, op)(window_id)
+
+        await self.run(job)
+
+    # ----- clipboard -------------------------------------------------------------------------
+
+    async def clipboard_get(self) -> str | None:
+        """The CLIPBOARD selection as text; None when it is empty (nobody owns it)."""
+        await self._check_alive()
+        return await asyncio.to_thread(lambda: self._clipboard_device().get_text(_CLIPBOARD_TIMEOUT_S))
+
+    async def clipboard_set(self, text: str) -> None:
+        """Own the CLIPBOARD selection with `text`; it stays pasteable until something else is copied."""
+        await self._check_alive()
+        await asyncio.to_thread(lambda: self._clipboard_device().set_text(text, _CLIPBOARD_TIMEOUT_S))
+
+    def _clipboard_device(self) -> X11Clipboard:
+        with self._clipboard_lock:
+            current = self._clipboard
+            if current is None or not current.alive or current.display_name != self.display:
+                if current is not None:
+                    current.close()
+                try:
+                    self._clipboard = current = X11Clipboard(self.display)
+                except _DISPLAY_ERRORS as exc:
+                    raise ClipboardError(f"cannot reach the X display {self.display} for the clipboard: {exc}") from exc
+            return current
+
+    def _close_clipboard(self) -> None:
+        with self._clipboard_lock:
+            if self._clipboard is not None:
+                self._clipboard.close()
+                self._clipboard = None
 
     # ----- pointer -------------------------------------------------------------------------
     # Every action answers with the pointer position afterwards (agent coordinates), read in the

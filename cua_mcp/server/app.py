@@ -8,7 +8,7 @@ from mcp.server import MCPServer
 
 from cua_mcp import __version__
 from cua_mcp.sandbox.desktop import Desktop
-from cua_mcp.tools import input, screen
+from cua_mcp.tools import clipboard, files, input, launch, screen, shell, windows
 from cua_mcp.tools._registry import ToolRegistrar
 
 INSTRUCTIONS = """\
@@ -16,7 +16,7 @@ You control a Linux desktop. Look with `screenshot` (its pixels are the coordina
 argument uses; `screen_info` tells its size), act with `click`, `type_text`, `press_keys`, `scroll`
 and `drag`, and look again to check the effect. Errors say what to do next."""
 
-TOOL_MODULES = (screen, input)
+TOOL_MODULES = (screen, input, windows, launch, clipboard, files, shell)
 
 
 def build_server(

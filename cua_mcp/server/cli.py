@@ -12,12 +12,15 @@ import logging
 import re
 import signal
 import sys
+from pathlib import Path
 
 import anyio
 
 from cua_mcp import __version__
 from cua_mcp.errors import CuaError
+from cua_mcp.sandbox.apps import AppCatalog, CatalogError
 from cua_mcp.sandbox.desktop import Desktop
+from cua_mcp.sandbox.launch import LaunchConfig
 from cua_mcp.sandbox.session import SandboxConfig
 from cua_mcp.sandbox.space import DEFAULT_LONG_SIDE
 from cua_mcp.server.app import build_server
@@ -77,6 +80,24 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="sandbox window manager",
     )
     parser.add_argument(
+        "--workspace",
+        type=Path,
+        metavar="DIR",
+        help="the folder file tools, shell commands and confined apps may write "
+        "(default: HOME/workspace in the sandbox, ./cua-workspace when attached)",
+    )
+    parser.add_argument(
+        "--apps-config",
+        type=Path,
+        metavar="FILE",
+        help="a TOML app catalog whose [apps.NAME] entries add to or replace the shipped ones",
+    )
+    parser.add_argument(
+        "--no-network",
+        action="store_true",
+        help="confined apps and shell commands get no network at all, not even loopback (needs bubblewrap)",
+    )
+    parser.add_argument(
         "--log-level",
         default="WARNING",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
@@ -86,6 +107,11 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     args = parser.parse_args(argv)
     if args.display and args.launch:
         parser.error("--launch starts apps on a sandbox desktop; attach mode (--display) starts nothing")
+    if args.apps_config is not None:
+        try:
+            AppCatalog.load(args.apps_config)  # fail at start-up, not at the first launch
+        except CatalogError as exc:
+            parser.error(str(exc))
     return args
 
 
@@ -99,13 +125,14 @@ def main(argv: list[str] | None = None) -> int:
         stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
     signal.signal(signal.SIGTERM, _raise_system_exit)
+    launch = LaunchConfig(workspace=args.workspace, network=not args.no_network, apps_config=args.apps_config)
     try:
         if args.display:
-            desktop = Desktop.attach(args.display, args.scale)
+            desktop = Desktop.attach(args.display, args.scale, launch)
         else:
             width, height = args.screen
             config = SandboxConfig(width=width, height=height, window_manager=args.window_manager, launch=args.launch)
-            desktop = Desktop.start_sandbox(config, args.scale)
+            desktop = Desktop.start_sandbox(config, args.scale, launch)
     except CuaError as exc:
         print(f"cua-mcp: {exc}", file=sys.stderr)
         return 2

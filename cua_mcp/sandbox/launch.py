@@ -1,0 +1,270 @@
+"""Starting apps and commands on a desktop: the catalog, the workspace, the confinement.
+
+In a sandbox desktop, apps go through `SandboxSession.launch` (own process group, watched by the
+session's reaper). On an attached display they are spawned here with the display's environment,
+in their own process group too. Apps marked `sandboxed` in the catalog, and every shell command,
+run under bubblewrap when it works here (see confine.py); without it they run unconfined and the
+server says so once at start-up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import itertools
+import logging
+import os
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from cua_mcp.errors import LaunchError
+from cua_mcp.sandbox.apps import AppCatalog, AppSpec
+from cua_mcp.sandbox.confine import Confinement, bus_socket_folders, find_bwrap
+from cua_mcp.sandbox.session import ACCESSIBILITY_ENV
+from cua_mcp.sandbox.workspace import Workspace
+from cua_mcp.sandbox.x11.windows import WindowInfo
+
+if TYPE_CHECKING:
+    from cua_mcp.sandbox.desktop import Desktop
+
+log = logging.getLogger(__name__)
+
+ATTACH_WORKSPACE = "cua-workspace"
+_POLL_S = 0.2
+_PID_ONLY_AFTER_S = 5.0
+_LOG_TAIL = 600
+
+
+@dataclass(frozen=True)
+class LaunchConfig:
+    """What the agent may start and touch on a desktop."""
+
+    workspace: Path | None = None  # default: HOME/workspace in a sandbox, ./cua-workspace when attached
+    network: bool = True  # False: confined apps and commands get no network (bubblewrap --unshare-net)
+    apps_config: Path | None = None  # extra catalog entries (TOML)
+    confine: bool = True  # use bubblewrap where it works
+
+
+class Launcher:
+    """Starts catalog apps and shell commands for one `Desktop`."""
+
+    def __init__(self, desktop: Desktop, config: LaunchConfig | None = None) -> None:
+        self._desktop = desktop
+        self.config = config or LaunchConfig()
+        self.catalog = AppCatalog.load(self.config.apps_config)
+        self._bwrap = find_bwrap() if self.config.confine else None
+        self._private_dir: Path | None = None  # attach mode: private HOME, app data and logs
+        self._spawned: list[subprocess.Popen] = []
+        self._launches = itertools.count(1)
+        if self.config.confine and self._bwrap is None:
+            log.warning(
+                "bubblewrap (bwrap) is not available or cannot create sandboxes here: apps and shell commands "
+                "will run UNCONFINED, with the server's own access to files%s. Install the Debian package "
+                "bubblewrap to confine them.",
+                "" if self.config.network else " and the network (--no-network cannot be enforced)",
+            )
+
+    # ----- places --------------------------------------------------------------------------
+
+    @property
+    def confined(self) -> bool:
+        return self._bwrap is not None
+
+    @property
+    def workspace(self) -> Workspace:
+        if self.config.workspace is not None:
+            return Workspace(self.config.workspace)
+        session = self._desktop.session
+        if session is not None:
+            return Workspace(Path(session.env["HOME"]) / "workspace")
+        return Workspace(Path.cwd() / ATTACH_WORKSPACE)
+
+    @property
+    def home(self) -> Path:
+        """The HOME of confined processes: the sandbox's throw-away HOME, or a private folder."""
+        session = self._desktop.session
+        if session is not None:
+            return Path(session.env["HOME"])
+        return self._private() / "home"
+
+    @property
+    def data_dir(self) -> Path:
+        """`{data}` in the catalog: app profiles that must not touch the user's own."""
+        return self.home / ".local/share/cua-mcp"
+
+    def _private(self) -> Path:
+        if self._private_dir is None:
+            self._private_dir = Path(tempfile.mkdtemp(prefix="cua-mcp-apps-"))
+            (self._private_dir / "home").mkdir()
+        return self._private_dir
+
+    # ----- environments and confinement ----------------------------------------------------
+
+    def environment(self, confined: bool) -> dict[str, str]:
+        env = dict(self._desktop.app_env)
+        if self._desktop.session is None:
+            # On an attached display too, what the agent starts must show in the accessibility tree.
+            env.pop("NO_AT_BRIDGE", None)
+            env.update(ACCESSIBILITY_ENV)
+        if confined and self._desktop.session is None:
+            home = self.home
+            env.update(
+                HOME=str(home),
+                XDG_CONFIG_HOME=str(home / ".config"),
+                XDG_CACHE_HOME=str(home / ".cache"),
+                XDG_DATA_HOME=str(home / ".local/share"),
+            )
+        return env
+
+    def _confinement(self, workspace: Path) -> Confinement | None:
+        if self._bwrap is None:
+            return None
+        writable = [self.home, workspace]
+        session = self._desktop.session
+        if session is not None:
+            writable.append(Path(session.env["XDG_RUNTIME_DIR"]))  # the sandbox's buses and dconf
+            tmp = Path(session.env["HOME"]).parent / "confined-tmp"
+        else:
+            tmp = self._private() / "tmp"
+        tmp.mkdir(mode=0o1777, exist_ok=True)
+        # Bus sockets under /tmp would be hidden by the private /tmp (the host's /run/user stays visible).
+        address = self._desktop.app_env.get("DBUS_SESSION_BUS_ADDRESS")
+        reachable = tuple(p for p in bus_socket_folders(address) if p.is_relative_to("/tmp"))
+        return Confinement(self._bwrap, tmp, tuple(writable), self.config.network, reachable)
+
+    def command(self, command: str, cwd: Path) -> tuple[list[str], dict[str, str]]:
+        """argv and environment that run a shell command line, confined when possible."""
+        shell = shutil.which("bash") or "/bin/sh"
+        argv = [shell, "-c", command]
+        workspace = self.workspace.root
+        confinement = self._confinement(workspace)
+        if confinement is not None:
+            argv = confinement.wrap([*argv], own_pids=True)
+            # The folder is under the workspace, which is bound at the same path inside.
+            argv[1:1] = ["--chdir", str(cwd)]
+        env = self.environment(confinement is not None)
+        env["PWD"] = str(cwd)
+        return argv, env
+
+    # ----- apps ----------------------------------------------------------------------------
+
+    def start_app(self, spec: AppSpec, args: Iterable[str]) -> subprocess.Popen:
+        """Start a catalog app in its own process group; confined when the catalog says so."""
+        workspace = self.workspace.root
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        placeholders = {"workspace": str(workspace), "data": str(self.data_dir)}
+        argv = spec.argv(list(args), placeholders)
+        env = self.environment(spec.sandboxed and self.confined)
+        if shutil.which(argv[0], path=env.get("PATH")) is None:
+            raise LaunchError(f"{spec.name}: {argv[0]!r} is not installed on this machine (not on PATH).")
+        confinement = self._confinement(workspace) if spec.sandboxed else None
+        if confinement is not None:
+            argv = confinement.wrap(argv)
+        extra_env = spec.environment(placeholders)
+        session = self._desktop.session
+        if session is not None:
+            overrides = {k: v for k, v in env.items() if session.env.get(k) != v}
+            return session.launch(argv, {**overrides, **extra_env})
+        self._spawned = [p for p in self._spawned if p.poll() is None]  # reap the ones that ended
+        log_path = self._private() / f"{spec.name}-{next(self._launches)}.log"
+        with open(log_path, "ab") as output:
+            popen = subprocess.Popen(
+                argv,
+                env={**env, **extra_env},
+                cwd=str(workspace),
+                stdin=subprocess.DEVNULL,
+                stdout=output,
+                stderr=output,
+                start_new_session=True,
+            )
+        popen.log_path = log_path  # type: ignore[attr-defined]
+        self._spawned.append(popen)
+        return popen
+
+    async def wait_for_window(
+        self, spec: AppSpec, popen: subprocess.Popen, before: set[int], timeout: float | None = None
+    ) -> WindowInfo:
+        """The app's first new window: one whose _NET_WM_PID is the process or a descendant, or,
+        for apps that hand over to a running instance of themselves, a new one of its WM_CLASS."""
+        loop = asyncio.get_running_loop()
+        started = loop.time()
+        deadline = started + (timeout or spec.wait_seconds)
+        while True:
+            new = [w for w in await self._desktop.list_windows() if w.id not in before]
+            if new:
+                family = await asyncio.to_thread(_process_tree, popen.pid)
+                by_pid = [w for w in new if w.pid in family]
+                by_class = [w for w in new if _class_matches(spec, w)]
+                # A window of the right class wins; a window of the process with another class may be
+                # a splash or a dialog, taken only when the catalog names no class or none came.
+                pid_ok = spec.wm_class is None or loop.time() - started > _PID_ONLY_AFTER_S
+                chosen = [w for w in by_class if w in by_pid] or by_class or (by_pid if pid_ok else [])
+                if chosen:
+                    return chosen[-1]  # topmost
+            code = popen.poll()
+            if code not in (None, 0):
+                raise LaunchError(
+                    f"{spec.name} exited with status {code} before showing a window. {self._log_tail(popen)}"
+                )
+            if loop.time() >= deadline:
+                state = "is still running" if code is None else "exited (status 0)"
+                raise LaunchError(
+                    f"{spec.name} (pid {popen.pid}) {state} but no window of it appeared within "
+                    f"{timeout or spec.wait_seconds:g} s. It may still be starting: call list_windows or take a "
+                    "screenshot in a moment."
+                )
+            await asyncio.sleep(_POLL_S)
+
+    def _log_tail(self, popen: subprocess.Popen) -> str:
+        path = getattr(popen, "log_path", None)
+        session = self._desktop.session
+        if path is None and session is not None and session.root_dir is not None:
+            logs = sorted(session.root_dir.glob("*.log"), key=lambda p: p.stat().st_mtime)
+            path = logs[-1] if logs else None
+        if path is None:
+            return ""
+        with contextlib.suppress(OSError):
+            tail = Path(path).read_bytes()[-_LOG_TAIL:].decode("utf-8", "replace").strip()
+            return f"Its output ends with: {tail}" if tail else ""
+        return ""
+
+    def close(self) -> None:
+        """Forget the apps started on an attached display (unconfined ones keep running, as apps a
+        user started would; confined ones end with the server) and remove the private folder."""
+        self._spawned.clear()
+        if self._private_dir is not None:
+            shutil.rmtree(self._private_dir, ignore_errors=True)
+            self._private_dir = None
+
+
+def _class_matches(spec: AppSpec, window: WindowInfo) -> bool:
+    wanted = (spec.wm_class or spec.name).casefold()
+    return bool(window.wm_class) and window.wm_class.casefold() == wanted
+
+
+def _process_tree(root: int) -> set[int]:
+    """`root` and all its descendants, from /proc."""
+    children: dict[int, list[int]] = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry.name}/stat", "rb") as f:
+                stat = f.read()
+        except OSError:
+            continue
+        # The command name may contain spaces and parentheses: fields start after the last ')'.
+        fields = stat[stat.rfind(b")") + 2 :].split()
+        children.setdefault(int(fields[1]), []).append(int(entry.name))
+    family, todo = {root}, [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            if child not in family:
+                family.add(child)
+                todo.append(child)
+    return family

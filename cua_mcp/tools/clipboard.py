@@ -1,0 +1,38 @@
+"""The clipboard as text: `clipboard_get`, `clipboard_set`."""
+
+from typing import Annotated
+
+from pydantic import BaseModel, Field
+
+from cua_mcp.sandbox.desktop import Desktop
+from cua_mcp.tools._registry import ToolRegistrar
+
+MAX_CLIPBOARD_CHARS = 100_000
+
+
+class ClipboardText(BaseModel):
+    text: str = Field(description="The clipboard's text ('' when empty).")
+    empty: bool = Field(description="True when nothing is on the clipboard.")
+
+
+class ClipboardSet(BaseModel):
+    done: str
+    length: int = Field(description="Characters now on the clipboard.")
+
+
+def register(tools: ToolRegistrar, desktop: Desktop) -> None:
+    @tools.tool(group="clipboard", title="Read the clipboard", read_only=True, idempotent=True)
+    async def clipboard_get() -> ClipboardText:
+        """The text on the clipboard (what ctrl+v would paste), from whichever app copied it. Use after
+        ctrl+c in an app to read what was copied."""
+        text = await desktop.clipboard_get()
+        return ClipboardText(text=text or "", empty=text is None)
+
+    @tools.tool(group="clipboard", title="Set the clipboard", read_only=False, destructive=True, idempotent=True)
+    async def clipboard_set(
+        text: Annotated[str, Field(max_length=MAX_CLIPBOARD_CHARS, description="The text to put on the clipboard.")],
+    ) -> ClipboardSet:
+        """Put text on the clipboard; it stays there (pasteable with ctrl+v in any app) until something else
+        is copied. Faster and more exact than type_text for long text: set it, then paste."""
+        await desktop.clipboard_set(text)
+        return ClipboardSet(done=f"the clipboard holds {len(text)} characters", length=len(text))

@@ -1,0 +1,126 @@
+"""Files in the workspace folder: `read_file`, `write_file`, `list_files`.
+
+Only inside the workspace (see sandbox/workspace.py for what is refused). File work is blocking
+I/O: it runs on a worker thread with a deadline.
+"""
+
+import asyncio
+import datetime
+from collections.abc import Callable
+from typing import Annotated, Literal, TypeVar
+
+from pydantic import BaseModel, Field
+
+from cua_mcp.errors import CuaError
+from cua_mcp.sandbox.desktop import Desktop
+from cua_mcp.sandbox.workspace import MAX_LIST, MAX_WRITE_BYTES
+from cua_mcp.tools._registry import ToolRegistrar
+
+T = TypeVar("T")
+_FILE_TIMEOUT_S = 20.0
+
+PathParam = Annotated[
+    str,
+    Field(max_length=1024, description="A path relative to the workspace folder, e.g. 'notes/todo.txt'."),
+]
+
+
+class FileText(BaseModel):
+    path: str = Field(description="The path, relative to the workspace.")
+    content: str
+    offset: int = Field(description="Index (0-based) of the first line returned.")
+    lines: int = Field(description="How many lines `content` holds.")
+    total_lines: int | None = Field(description="Lines in the file, when it was read to its end.")
+    next_offset: int | None = Field(description="Pass as offset to read on; null at the end of the file.")
+    size: int = Field(description="File size in bytes.")
+
+
+class FileWritten(BaseModel):
+    path: str
+    size: int = Field(description="The file's size in bytes after writing.")
+    absolute_path: str = Field(description="Where apps see it (to open it in an app).")
+
+
+class FileEntry(BaseModel):
+    path: str = Field(description="Relative to the workspace.")
+    type: Literal["file", "dir", "symlink", "other"]
+    size: int
+    modified: str = Field(description="ISO 8601, UTC.")
+
+
+class FileListing(BaseModel):
+    workspace: str = Field(description="The workspace folder's absolute path (as apps see it).")
+    entries: list[FileEntry]
+    truncated: bool = Field(description=f"More than {MAX_LIST} matches: narrow the pattern or the path.")
+
+
+def register(tools: ToolRegistrar, desktop: Desktop) -> None:
+    async def off_loop(job: Callable[[], T]) -> T:
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(job), _FILE_TIMEOUT_S)
+        except TimeoutError:
+            raise CuaError(f"the file operation took longer than {_FILE_TIMEOUT_S:g} s; try a smaller one.") from None
+
+    @tools.tool(group="files", title="Read a file", read_only=True, idempotent=True)
+    async def read_file(
+        path: PathParam,
+        offset: Annotated[int, Field(ge=0, le=100_000_000, description="First line to return, 0-based.")] = 0,
+        limit: Annotated[int, Field(ge=1, le=20_000, description="Lines to return at most.")] = 2000,
+    ) -> FileText:
+        """Read a UTF-8 text file in the workspace folder, by lines (at most 256 KiB a call; use offset
+        to read on). Paths are relative to the workspace; nothing outside it can be read."""
+        workspace = desktop.launcher.workspace
+        chunk = await off_loop(lambda: workspace.read_text(path, offset, limit))
+        end = chunk.total_lines is not None and not chunk.truncated
+        return FileText(
+            path=path,
+            content=chunk.text,
+            offset=offset,
+            lines=chunk.lines,
+            total_lines=chunk.total_lines,
+            next_offset=None if end else offset + max(chunk.lines, 1),
+            size=chunk.size,
+        )
+
+    @tools.tool(group="files", title="Write a file", read_only=False, destructive=True)
+    async def write_file(
+        path: PathParam,
+        content: Annotated[str, Field(max_length=MAX_WRITE_BYTES, description="UTF-8 text to write.")],
+        append: Annotated[bool, Field(description="Add to the end instead of replacing the file.")] = False,
+    ) -> FileWritten:
+        """Write (or with append=true, add to) a UTF-8 text file in the workspace folder, creating folders
+        as needed. Replaces an existing file unless append is true. Only inside the workspace."""
+        workspace = desktop.launcher.workspace
+        size = await off_loop(lambda: workspace.write_text(path, content, append))
+        return FileWritten(path=path, size=size, absolute_path=str(workspace.resolve(path)))
+
+    @tools.tool(group="files", title="List files", read_only=True, idempotent=True)
+    async def list_files(
+        path: Annotated[str, Field(max_length=1024, description="A folder relative to the workspace.")] = ".",
+        pattern: Annotated[
+            str,
+            Field(
+                min_length=1,
+                max_length=200,
+                description="Glob on names ('*.txt'); with '/' or '**' it matches paths below the folder "
+                "recursively ('**/*.csv').",
+            ),
+        ] = "*",
+    ) -> FileListing:
+        """List files and folders in the workspace folder (the one place file tools and confined apps may
+        write). Returns paths relative to it, with type, size and modification time."""
+        workspace = desktop.launcher.workspace
+        entries, truncated = await off_loop(lambda: workspace.list(path, pattern))
+        return FileListing(
+            workspace=str(workspace.root),
+            entries=[
+                FileEntry(
+                    path=e.path,
+                    type=e.kind,  # type: ignore[arg-type]
+                    size=e.size,
+                    modified=datetime.datetime.fromtimestamp(e.modified, datetime.UTC).isoformat(timespec="seconds"),
+                )
+                for e in entries
+            ],
+            truncated=truncated,
+        )

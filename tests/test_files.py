@@ -1,0 +1,112 @@
+"""The workspace jail: normal reads and writes work, escapes are refused with a clear error."""
+
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from cua_mcp.errors import InvalidArgumentError, OutsideWorkspaceError
+from cua_mcp.sandbox.workspace import Workspace
+from tests.support.mcp_client import McpServerProcess
+
+# ----- the jail itself (no desktop) -----------------------------------------------------------
+
+
+@pytest.fixture
+def jail(tmp_path):
+    (tmp_path / "outside.txt").write_text("secret")
+    root = tmp_path / "ws"
+    root.mkdir()
+    (root / "inside.txt").write_text("hello\n")
+    os.symlink(tmp_path / "outside.txt", root / "link-out")
+    os.symlink(tmp_path, root / "dir-out")
+    os.symlink(root / "inside.txt", root / "link-in")
+    return Workspace(root)
+
+
+@pytest.mark.parametrize(
+    "path", ["../outside.txt", "a/../../outside.txt", "..", "sub/..", "/etc/passwd", "link-out", "dir-out/outside.txt"]
+)
+def test_escapes_are_refused(jail, path):
+    with pytest.raises(OutsideWorkspaceError):
+        jail.resolve(path)
+
+
+def test_paths_inside_resolve(jail):
+    root = jail.root
+    assert jail.resolve("inside.txt") == root / "inside.txt"
+    assert jail.resolve(str(root / "inside.txt")) == root / "inside.txt"  # absolute, but inside
+    assert jail.resolve("") == root and jail.resolve(".") == root
+    assert jail.resolve("link-in") == root / "inside.txt"  # a link that stays inside is fine
+    assert jail.resolve("new/deeper/file.txt") == root / "new/deeper/file.txt"
+
+
+def test_write_through_a_symlink_out_is_refused(jail, tmp_path):
+    with pytest.raises(OutsideWorkspaceError):
+        jail.write_text("link-out", "overwritten")
+    with pytest.raises(OutsideWorkspaceError):
+        jail.write_text("dir-out/new.txt", "x")
+    assert (tmp_path / "outside.txt").read_text() == "secret"
+    assert not (tmp_path / "new.txt").exists()
+
+
+def test_read_by_lines_with_offsets(jail):
+    jail.write_text("lines.txt", "".join(f"line {i}\n" for i in range(10)))
+    chunk = jail.read_text("lines.txt", offset=3, limit=4)
+    assert chunk.text == "line 3\nline 4\nline 5\nline 6\n" and chunk.total_lines is None
+    end = jail.read_text("lines.txt", offset=8, limit=100)
+    assert end.text == "line 8\nline 9\n" and end.total_lines == 10
+
+
+def test_binary_and_folders_are_explained(jail):
+    (jail.root / "blob.bin").write_bytes(b"\0\1\2")
+    with pytest.raises(InvalidArgumentError, match="binary"):
+        jail.read_text("blob.bin")
+    with pytest.raises(InvalidArgumentError, match="folder"):
+        jail.read_text(".")
+    with pytest.raises(InvalidArgumentError, match="does not exist"):
+        jail.read_text("missing.txt")
+
+
+def test_list_does_not_follow_links_out(jail):
+    jail.write_text("a/b/deep.csv", "1,2")
+    names = [e.path for e in jail.list(".", "*")[0]]
+    assert names == ["a", "dir-out", "inside.txt", "link-in", "link-out"]
+    deep = [e.path for e in jail.list(".", "**/*.csv")[0]]
+    assert deep == ["a/b/deep.csv"]
+    assert all("outside" not in e.path for e in jail.list(".", "**")[0])
+
+
+# ----- through the MCP server ------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def server(session, tmp_path_factory):
+    workspace = tmp_path_factory.mktemp("files-ws")
+    with McpServerProcess(["--display", session.display, "--workspace", str(workspace)]) as mcp:
+        yield mcp, workspace
+
+
+def test_write_read_list_round_trip(server):
+    mcp, workspace = server
+    written = mcp.call("write_file", {"path": "notes/todo.txt", "content": "buy milk\n"})
+    assert written["size"] == 9 and (workspace / "notes/todo.txt").read_text() == "buy milk\n"
+    mcp.call("write_file", {"path": "notes/todo.txt", "content": "call mum\n", "append": True})
+    read = mcp.call("read_file", {"path": "notes/todo.txt"})
+    assert read["content"] == "buy milk\ncall mum\n" and read["next_offset"] is None
+    listing = mcp.call("list_files", {"path": "notes"})
+    assert [e["path"] for e in listing["entries"]] == ["notes/todo.txt"]
+
+
+def test_escapes_through_the_server_are_tool_errors(server, tmp_path_factory):
+    mcp, workspace = server
+    outside = tmp_path_factory.mktemp("outside")
+    (outside / "secret.txt").write_text("secret")
+    os.symlink(outside, workspace / "escape")
+    assert "contains '..'" in mcp.error("read_file", {"path": "../secret.txt"})
+    assert "outside the workspace" in mcp.error("read_file", {"path": str(outside / "secret.txt")})
+    assert "symbolic link" in mcp.error("read_file", {"path": "escape/secret.txt"})
+    assert "symbolic link" in mcp.error("write_file", {"path": "escape/new.txt", "content": "x"})
+    assert not (outside / "new.txt").exists()
+    assert mcp.call("list_files")["entries"]  # still serving
