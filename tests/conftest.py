@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
+from tests.support.desktop import mousepad_text, wait_for_app, wait_until
 from tests.support.mcp_client import McpServerProcess
 
 
@@ -21,3 +22,12 @@ def client(session):
     env = {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
     with McpServerProcess(["--display", session.display], env=env) as mcp:
         yield mcp
+
+
+@pytest.fixture(scope="module")
+def mousepad(session, client):
+    """mousepad open and focused on the module's sandbox, its document empty."""
+    session.launch("mousepad")
+    wait_for_app(session, "mousepad")
+    wait_until(lambda: mousepad_text(session) == "", what="an empty mousepad document")
+    return session

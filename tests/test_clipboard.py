@@ -7,21 +7,9 @@ import subprocess
 
 import pytest
 
-from tests.support.desktop import atspi, wait_for_app, wait_until
+from tests.support.desktop import mousepad_text, wait_until
 
 TEXT = "Grüße, 世界! €5\nsecond line"
-
-
-@pytest.fixture(scope="module")
-def mousepad(session, client):
-    session.launch("mousepad")
-    wait_for_app(session, "mousepad")
-    wait_until(lambda: atspi(session, "text", "mousepad") == "", what="empty mousepad document")
-    return session
-
-
-def mousepad_text(session) -> str:
-    return atspi(session, "text", "mousepad")
 
 
 def xclip_out(session) -> str:

@@ -2,24 +2,9 @@
 
 from __future__ import annotations
 
-import pytest
-
-from tests.support.desktop import atspi, wait_for_app, wait_until
+from tests.support.desktop import mousepad_text, wait_until
 
 UNICODE = "héllo wörld € 日本 🙂"
-
-
-@pytest.fixture(scope="module")
-def mousepad(session, client):
-    session.launch("mousepad")
-    wait_for_app(session, "mousepad")
-    # The editor has focus once its window maps; a short settle lets GTK finish the map.
-    wait_until(lambda: atspi(session, "text", "mousepad") == "", what="empty mousepad document")
-    return session
-
-
-def mousepad_text(session) -> str:
-    return atspi(session, "text", "mousepad")
 
 
 def test_unicode_text_lands_exactly(client, mousepad):

@@ -44,3 +44,8 @@ def wait_until(predicate, timeout: float = 10, interval: float = 0.1, what: str 
 
 def wait_for_app(session: SandboxSession, name: str, timeout: float = 20) -> None:
     wait_until(lambda: name.lower() in [a.lower() for a in atspi(session, "apps")], timeout, 0.2, f"app {name}")
+
+
+def mousepad_text(session: SandboxSession) -> str:
+    """The text of the mousepad document, read through AT-SPI."""
+    return atspi(session, "text", "mousepad")

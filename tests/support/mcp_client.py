@@ -1,8 +1,9 @@
-"""A synchronous handle on a real MCP client session, for tests.
+"""Synchronous handles on real MCP client sessions, for tests.
 
-`McpServerProcess` starts `cua-mcp` as a subprocess and talks to it over stdio with the SDK's
-own client (`ClientSession`, the legacy 2025-11-25 handshake) or the 2026 `Client`, running the
-event loop on a background thread so module-scoped fixtures can share one server.
+`BlockingClient` runs an event loop on a background thread; one task owns the client's contexts
+from opening to closing, so module-scoped fixtures can share one server. `McpServerProcess`
+starts `cua-mcp` as a subprocess and talks to it over stdio with the SDK's `ClientSession` (the
+2025-11-25 handshake) or its `Client` (2026-07-28).
 """
 
 from __future__ import annotations
@@ -12,7 +13,9 @@ import base64
 import os
 import sys
 import threading
+from collections.abc import AsyncIterator
 from concurrent.futures import Future
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +24,6 @@ from mcp.client import Client
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult
 
-ROOT = Path(__file__).resolve().parents[2]
 CUA_MCP = str(Path(sys.executable).with_name("cua-mcp"))
 
 
@@ -29,20 +31,21 @@ class ToolFailed(AssertionError):
     pass
 
 
-class McpServerProcess:
-    """`cua-mcp ARGS` over stdio, with a blocking `call()`."""
+class BlockingClient:
+    """A blocking `call()` on an MCP client session that lives on a background event loop."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None, modern: bool = False) -> None:
-        self.args = args
-        self.modern = modern  # the 2026-07-28 stateless era through `Client`, else the 2025-11-25 handshake
-        self.env = {**os.environ, **(env or {})}
+    def __init__(self) -> None:
         self._loop = asyncio.new_event_loop()
         self._thread = threading.Thread(target=self._loop.run_forever, daemon=True)
         self._closing: asyncio.Event | None = None
         self._lifetime: Future | None = None
         self.session: ClientSession | Client | None = None
 
-    def start(self) -> McpServerProcess:
+    def _connect(self) -> Any:
+        """An async context manager that yields a connected session."""
+        raise NotImplementedError
+
+    def start(self) -> BlockingClient:
         self._thread.start()
         ready: Future = Future()
         self._lifetime = asyncio.run_coroutine_threadsafe(self._live(ready), self._loop)
@@ -64,7 +67,7 @@ class McpServerProcess:
         self._loop.call_soon_threadsafe(self._loop.stop)
         self._thread.join(timeout=5)
 
-    def __enter__(self) -> McpServerProcess:
+    def __enter__(self):
         return self.start()
 
     def __exit__(self, *exc: object) -> None:
@@ -77,11 +80,6 @@ class McpServerProcess:
     ) -> CallToolResult:
         assert self.session is not None
         return self._run(self.session.call_tool(name, arguments or {}, **options), timeout=timeout)
-
-    @property
-    def protocol_version(self) -> str:
-        assert self.session is not None
-        return str(self.session.protocol_version)
 
     def call(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 60) -> dict[str, Any]:
         """Call a tool and return its structured result; fail the test on an isError result."""
@@ -96,6 +94,14 @@ class McpServerProcess:
         assert result.is_error, f"{name}({arguments}) should have failed but returned {result.structured_content}"
         return error_text(result)
 
+    def call_abandoned(self, name: str, arguments: dict[str, Any], after: float) -> BaseException:
+        """Call a tool and give up on it after `after` seconds (the client cancels it); the exception."""
+        try:
+            self.call_raw(name, arguments, timeout=after + 30, read_timeout_seconds=after)
+        except Exception as exc:
+            return exc
+        raise AssertionError(f"{name} returned within {after} s")
+
     def image(self, arguments: dict[str, Any] | None = None) -> tuple[bytes, str, dict[str, Any]]:
         """Take a screenshot: (image bytes, mime type, metadata)."""
         result = self.call_raw("screenshot", arguments)
@@ -108,24 +114,24 @@ class McpServerProcess:
         assert self.session is not None
         return self._run(self.session.list_tools()).tools
 
+    def tool_names(self) -> list[str]:
+        return [tool.name for tool in self.list_tools()]
+
+    @property
+    def protocol_version(self) -> str:
+        assert self.session is not None
+        return str(self.session.protocol_version)
+
     # ----- plumbing ------------------------------------------------------------------------
 
     async def _live(self, ready: Future) -> None:
         """The one task that owns the client's contexts, from opening to closing."""
         self._closing = asyncio.Event()
-        params = StdioServerParameters(command=CUA_MCP, args=self.args, env=self.env)
         try:
-            if self.modern:
-                async with Client(params) as client:
-                    self.session = client
-                    ready.set_result(None)
-                    await self._closing.wait()
-            else:
-                async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-                    await session.initialize()
-                    self.session = session
-                    ready.set_result(None)
-                    await self._closing.wait()
+            async with self._connect() as session:
+                self.session = session
+                ready.set_result(None)
+                await self._closing.wait()
         except BaseException as exc:
             if not ready.done():
                 ready.set_exception(exc)
@@ -136,6 +142,27 @@ class McpServerProcess:
     def _run(self, coro, timeout: float = 60):
         future: Future = asyncio.run_coroutine_threadsafe(coro, self._loop)
         return future.result(timeout=timeout)
+
+
+class McpServerProcess(BlockingClient):
+    """`cua-mcp ARGS` over stdio."""
+
+    def __init__(self, args: list[str], env: dict[str, str] | None = None, modern: bool = False) -> None:
+        super().__init__()
+        self.args = args
+        self.env = {**os.environ, **(env or {})}
+        self.modern = modern  # the 2026-07-28 stateless era through `Client`, else the 2025-11-25 handshake
+
+    @asynccontextmanager
+    async def _connect(self) -> AsyncIterator[ClientSession | Client]:
+        params = StdioServerParameters(command=CUA_MCP, args=self.args, env=self.env)
+        if self.modern:
+            async with Client(params) as client:
+                yield client
+        else:
+            async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
+                await session.initialize()
+                yield session
 
 
 def error_text(result: CallToolResult) -> str:
