@@ -175,9 +175,12 @@ async def _memory(url: str, token: str, pid: int, calls: int, tools: set[str]) -
             await caller.call(name, arguments)
         before = _rss_mb(pid)
         t0 = time.monotonic()
+        latencies: dict[str, list[float]] = {}
         for i in range(calls):
             name, arguments = _workload(tools, rng)[i % 2]
+            t1 = time.perf_counter()
             await caller.call(name, arguments)
+            latencies.setdefault(name, []).append((time.perf_counter() - t1) * 1000)
         elapsed = time.monotonic() - t0
         after = _rss_mb(pid)
     growth = after - before
@@ -185,6 +188,8 @@ async def _memory(url: str, token: str, pid: int, calls: int, tools: set[str]) -
         f"\n{calls} sequential calls (screenshot/click) in {elapsed:.0f} s: server VmRSS {before:.1f} MB -> "
         f"{after:.1f} MB, growth {growth:+.1f} MB (limit {MEMORY_LIMIT_MB} MB)"
     )
+    for name, values in sorted(latencies.items()):
+        print(f"  {name:<12} p50 {statistics.median(values):.1f} ms, p99 {_percentile(values, 99):.1f} ms")
     return growth < MEMORY_LIMIT_MB
 
 

@@ -262,3 +262,15 @@ def test_the_default_policy_offers_input_but_no_shell(session):
         names = {t.name for t in client.list_tools()}
         assert {"click", "type_text"} <= names
         assert "run_command" not in names
+
+
+def test_stdio_calls_are_audited_too(session, tmp_path):
+    log = tmp_path / "stdio.jsonl"
+    args = ["--display", session.display, "--audit-log", str(log)]
+    with McpServerProcess(args, env=_env(session)) as client:
+        client.call("move_mouse", {"x": 3, "y": 4})
+        client.call("type_text", {"text": "visible"})
+    first, second = (json.loads(line) for line in log.read_text().splitlines())
+    assert first["client"]["transport"] == "stdio"
+    assert "remote" not in first["client"]
+    assert second["arguments"]["text"] == "visible"  # no --redact-text: the text is kept

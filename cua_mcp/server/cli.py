@@ -46,6 +46,12 @@ def _scale(value: str) -> int | None:
     raise argparse.ArgumentTypeError(f"{value!r}: use 'native' or the long side in pixels, e.g. 1280")
 
 
+def _port(value: str) -> int:
+    if value.isdigit() and 1 <= int(value) <= 65535:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1-65535)")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="cua-mcp",
@@ -112,7 +118,7 @@ def _add_http_arguments(parser: argparse.ArgumentParser) -> None:
     http = parser.add_argument_group("HTTP transport")
     http.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="how clients connect (stdio)")
     http.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on ({DEFAULT_HOST}: this machine only)")
-    http.add_argument("--port", type=int, default=DEFAULT_PORT, help=f"port to listen on ({DEFAULT_PORT})")
+    http.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on ({DEFAULT_PORT})")
     http.add_argument(
         "--token",
         help="bearer token clients must send; prefer the CUA_MCP_TOKEN environment variable (other users see "
