@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import functools
 import inspect
+import logging
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ GROUPS = ("observe", "input", "windows", "clipboard", "apps", "files", "shell", 
 # The shell is opt-in: an agent gets a command line only when the user asks for it.
 DEFAULT_GROUPS = frozenset(GROUPS) - {"shell"}
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
+log = logging.getLogger(__name__)
 
 
 class CallObserver(Protocol):
@@ -147,14 +149,18 @@ def _observed(fn: F, observer: CallObserver) -> F:
             error = f"{type(exc).__name__}: {exc}".rstrip(": ")
             raise
         finally:
-            observer.on_call(
-                tool=name,
-                arguments=arguments,
-                client=_client_of(ctx),
-                started=started,
-                duration_s=time.perf_counter() - t0,
-                error=error,
-            )
+            try:
+                observer.on_call(
+                    tool=name,
+                    arguments=arguments,
+                    client=_client_of(ctx),
+                    started=started,
+                    duration_s=time.perf_counter() - t0,
+                    error=error,
+                )
+            except Exception:
+                # Recording is a side channel: its failure must not change what the model gets.
+                log.exception("recording the call of %s failed", name)
 
     if own_context is None:
         signature = inspect.signature(fn)
