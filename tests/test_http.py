@@ -213,6 +213,7 @@ def test_audit_log_records_calls_with_typed_text_redacted(server, audit_log):
     assert move["client"]["remote"].startswith("127.0.0.1:")
     assert move["client"]["protocol"] == "2025-11-25"
     assert move["client"]["name"]  # the SDK client's clientInfo
+    assert move["result"].startswith("[redacted: ")  # results may echo text: redacted as well
     assert typed["tool"] == "type_text"
     assert typed["arguments"]["text"] == f"[redacted: {len(secret)} characters]"
     assert failed["tool"] == "screenshot" and failed["outcome"] == "error"
@@ -274,3 +275,5 @@ def test_stdio_calls_are_audited_too(session, tmp_path):
     assert first["client"]["transport"] == "stdio"
     assert "remote" not in first["client"]
     assert second["arguments"]["text"] == "visible"  # no --redact-text: the text is kept
+    assert '"done":"moved to (3, 4)"' in first["result"]
+    assert first["outcome"] == "ok" and first["error"] is None

@@ -45,6 +45,7 @@ def test_recorder_ring_is_bounded_and_redacts(tmp_path):
             started=0.0,
             duration_s=0.001,
             error=None if i % 2 == 0 else "boom",
+            result="typed" if i % 2 == 0 else None,
         )
     recorder.close()
     assert [r.seq for r in recorder.recent()] == [3, 4, 5]
@@ -58,6 +59,8 @@ def test_recorder_ring_is_bounded_and_redacts(tmp_path):
         "nested": {"value": "[redacted: 1 characters]"},
     }
     assert lines[1]["outcome"] == "error" and lines[1]["error"] == "boom"
+    assert lines[0]["result"] == "[redacted: 5 characters]"
+    assert lines[1]["result"] is None
 
 
 def test_long_arguments_are_cut_in_the_record():

@@ -36,6 +36,7 @@ class CallRecord:
     duration_ms: float
     outcome: str  # "ok" | "error"
     error: str | None = None
+    result: str | None = None  # a short summary of what the tool returned (images by size only)
 
 
 class CallRecorder:
@@ -65,6 +66,7 @@ class CallRecorder:
         started: float,
         duration_s: float,
         error: str | None,
+        result: str | None = None,
     ) -> None:
         """Record one finished call (the `CallObserver` protocol of the tool registrar)."""
         with self._lock:
@@ -78,6 +80,7 @@ class CallRecorder:
                 duration_ms=round(duration_s * 1000, 2),
                 outcome="ok" if error is None else "error",
                 error=error,
+                result=self._clean_result(result),
             )
             self._ring.append(record)
             if self._audit is not None:
@@ -102,6 +105,13 @@ class CallRecorder:
             if self._audit is not None:
                 self._audit.close()
                 self._audit = None
+
+    def _clean_result(self, result: str | None) -> str | None:
+        # Results can echo text (a clipboard read, a file, a text field's value): with redaction on
+        # they are kept as a length only, like text arguments.
+        if result is not None and self.redact_text:
+            return f"[redacted: {len(result)} characters]"
+        return result
 
     def _clean(self, arguments: dict[str, Any]) -> dict[str, Any]:
         return {name: self._clean_value(name, value) for name, value in arguments.items()}

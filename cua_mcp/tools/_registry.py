@@ -20,7 +20,7 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
-from mcp.types import ToolAnnotations
+from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
 from cua_mcp.errors import CuaError
 
@@ -43,6 +43,7 @@ class CallObserver(Protocol):
         started: float,
         duration_s: float,
         error: str | None,
+        result: str | None,
     ) -> None: ...
 
 
@@ -139,8 +140,10 @@ def _observed(fn: F, observer: CallObserver) -> F:
         arguments = {k: v for k, v in kwargs.items() if k != context_name}
         started, t0 = time.time(), time.perf_counter()
         error: str | None = None
+        result: Any = None
         try:
-            return await fn(*args, **kwargs)
+            result = await fn(*args, **kwargs)
+            return result
         except ToolError as exc:
             error = str(exc)
             raise
@@ -157,6 +160,7 @@ def _observed(fn: F, observer: CallObserver) -> F:
                     started=started,
                     duration_s=time.perf_counter() - t0,
                     error=error,
+                    result=None if error is not None else _summary(result),
                 )
             except Exception:
                 # Recording is a side channel: its failure must not change what the model gets.
@@ -190,3 +194,21 @@ def _client_of(ctx: Any) -> dict[str, Any]:
         client["name"] = info.name
         client["version"] = info.version
     return client
+
+
+_SUMMARY_CHARS = 300
+
+
+def _summary(result: Any) -> str:
+    """A short text of what a tool returned, for people reading the log: images by size, not pixels."""
+    if isinstance(result, CallToolResult):
+        parts = [
+            c.text if isinstance(c, TextContent) else f"[{c.type} {getattr(c, 'mime_type', '')}]".replace(" ]", "]")
+            for c in result.content
+        ]
+        text = " ".join(parts)
+    elif hasattr(result, "model_dump_json"):
+        text = result.model_dump_json()
+    else:
+        text = str(result)
+    return text if len(text) <= _SUMMARY_CHARS else text[: _SUMMARY_CHARS - 3] + "..."
