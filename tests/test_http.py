@@ -277,3 +277,17 @@ def test_stdio_calls_are_audited_too(session, tmp_path):
     assert second["arguments"]["text"] == "visible"  # no --redact-text: the text is kept
     assert '"done":"moved to (3, 4)"' in first["result"]
     assert first["outcome"] == "ok" and first["error"] is None
+
+
+def test_a_call_the_client_cancels_is_recorded_as_cancelled(server):
+    def cancelled_wait():
+        calls = httpx2.get(f"{server.base}/calls.json", headers=server.headers, timeout=5).json()["calls"]
+        return next((c for c in reversed(calls) if c["tool"] == "wait"), None)
+
+    with server.client("legacy") as client:
+        client.call_timing_out("wait", {"seconds": 5}, read_timeout=0.5)
+        # Closing the client at once races the SDK client's own handling of the cancelled reply.
+        record = wait_until(cancelled_wait, timeout=10, what="the cancelled call in the record")
+    assert record["outcome"] == "error"
+    assert record["error"].startswith("cancelled")
+    assert record["duration_ms"] < 5000

@@ -8,6 +8,7 @@ every call (who, what, how long, how it ended) to the server's `CallObserver`.
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import inspect
 import logging
@@ -147,8 +148,11 @@ def _observed(fn: F, observer: CallObserver) -> F:
         except ToolError as exc:
             error = str(exc)
             raise
+        except asyncio.CancelledError:
+            error = "cancelled (the client cancelled the call or gave up waiting)"
+            raise
         except BaseException as exc:
-            # Cancellation (client gone, timeout) and crashes are recorded too, then re-raised.
+            # Crashes are recorded too, then re-raised for the SDK to turn into an error result.
             error = f"{type(exc).__name__}: {exc}".rstrip(": ")
             raise
         finally:

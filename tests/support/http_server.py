@@ -122,3 +122,12 @@ class HttpMcpClient(McpServerProcess):
         ready.set_result(None)
         assert self._closing is not None
         await self._closing.wait()
+
+    def call_timing_out(self, name: str, arguments: dict, read_timeout: float) -> Exception:
+        """Call a tool with a client-side read timeout that must expire; return the client's error."""
+        assert self.session is not None
+        try:
+            self._run(self.session.call_tool(name, arguments, read_timeout_seconds=read_timeout))
+        except Exception as exc:
+            return exc
+        raise AssertionError(f"{name}({arguments}) finished within {read_timeout} s")
