@@ -102,5 +102,5 @@ def serve_http(
     )
     where = f"http://{settings.host}:{settings.port}"
     # Printed whatever the log level: the person who started the server needs the URLs.
-    print(f"cua-mcp: serving display {desktop.display} on {where}/mcp; live view at {where}/", file=sys.stderr)
+    print(f"cua-mcp: display {desktop.display}: MCP endpoint {where}/mcp, live view {where}/", file=sys.stderr)
     uvicorn.Server(config).run()
