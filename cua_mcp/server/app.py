@@ -9,7 +9,7 @@ from mcp.server import MCPServer
 from cua_mcp import __version__
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.tools import clipboard, files, input, launch, screen, shell, windows
-from cua_mcp.tools._registry import ToolRegistrar
+from cua_mcp.tools._registry import CallObserver, ToolRegistrar
 
 INSTRUCTIONS = """\
 You control a Linux desktop. Look with `screenshot` (its pixels are the coordinate space every x/y
@@ -20,9 +20,16 @@ TOOL_MODULES = (screen, input, windows, launch, clipboard, files, shell)
 
 
 def build_server(
-    desktop: Desktop, *, groups: Collection[str] | None = None, log_level: str = "WARNING"
+    desktop: Desktop,
+    *,
+    groups: Collection[str] | None = None,
+    log_level: str = "WARNING",
+    observer: CallObserver | None = None,
 ) -> tuple[MCPServer, ToolRegistrar]:
-    """An MCP server whose tools act on `desktop`; the registrar holds the tool catalog."""
+    """An MCP server whose tools act on `desktop`; the registrar holds the tool catalog.
+
+    `groups` are the enabled tool groups (see `server.policy`); `observer` hears of every call
+    (the audit log and the live view's list of recent calls, see `server.recording`)."""
     server = MCPServer(
         "cua-mcp",
         title="cua-mcp: a Linux desktop for computer-use agents",
@@ -30,7 +37,7 @@ def build_server(
         instructions=INSTRUCTIONS,
         log_level=log_level,  # type: ignore[arg-type]
     )
-    registrar = ToolRegistrar(server, groups)
+    registrar = ToolRegistrar(server, groups, observer)
     for module in TOOL_MODULES:
         module.register(registrar, desktop)
     return server, registrar

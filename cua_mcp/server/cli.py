@@ -1,4 +1,4 @@
-"""`cua-mcp`: serve a desktop over MCP (stdio).
+"""`cua-mcp`: serve a desktop over MCP (stdio, or streamable HTTP with --transport http).
 
 Without --display it starts a private sandbox desktop and stops it on exit (also on SIGINT,
 SIGTERM, or when the client closes stdin). With --display it attaches to an existing display.
@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import argparse
 import logging
+import os
 import re
 import signal
 import sys
@@ -24,6 +25,10 @@ from cua_mcp.sandbox.launch import LaunchConfig
 from cua_mcp.sandbox.session import SandboxConfig
 from cua_mcp.sandbox.space import DEFAULT_LONG_SIDE
 from cua_mcp.server.app import build_server
+from cua_mcp.server.http import DEFAULT_HOST, DEFAULT_PORT, HttpSettings, serve_http
+from cua_mcp.server.policy import PolicyError, resolve_groups
+from cua_mcp.server.recording import CallRecorder
+from cua_mcp.tools._registry import GROUPS
 
 log = logging.getLogger("cua_mcp")
 
@@ -41,6 +46,12 @@ def _scale(value: str) -> int | None:
     if value.isdigit() and int(value) >= 64:
         return int(value)
     raise argparse.ArgumentTypeError(f"{value!r}: use 'native' or the long side in pixels, e.g. 1280")
+
+
+def _port(value: str) -> int:
+    if value.isdigit() and 1 <= int(value) <= 65535:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1-65535)")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -103,6 +114,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
         help="stderr log level",
     )
+    _add_http_arguments(parser)
+    _add_policy_arguments(parser)
     parser.add_argument("--version", action="version", version=f"cua-mcp {__version__}")
     args = parser.parse_args(argv)
     if args.display and args.launch:
@@ -112,7 +125,57 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             AppCatalog.load(args.apps_config)  # fail at start-up, not at the first launch
         except CatalogError as exc:
             parser.error(str(exc))
+    try:
+        args.groups = resolve_groups(args.allow, args.deny, args.read_only)
+    except PolicyError as exc:
+        parser.error(str(exc))
+    args.token = args.token or os.environ.get("CUA_MCP_TOKEN") or None
+    args.http = HttpSettings(args.host, args.port, args.token, tuple(args.allowed_host))
+    if args.transport == "http":
+        try:
+            args.http.check()
+        except CuaError as exc:
+            parser.error(str(exc))
     return args
+
+
+def _add_http_arguments(parser: argparse.ArgumentParser) -> None:
+    http = parser.add_argument_group("HTTP transport")
+    http.add_argument("--transport", choices=("stdio", "http"), default="stdio", help="how clients connect (stdio)")
+    http.add_argument("--host", default=DEFAULT_HOST, help=f"address to listen on ({DEFAULT_HOST}: this machine only)")
+    http.add_argument("--port", type=_port, default=DEFAULT_PORT, help=f"port to listen on ({DEFAULT_PORT})")
+    http.add_argument(
+        "--token",
+        help="bearer token clients must send; prefer the CUA_MCP_TOKEN environment variable (other users see "
+        "command lines). Required for any address but loopback",
+    )
+    http.add_argument(
+        "--allowed-host",
+        action="append",
+        default=[],
+        metavar="NAME[:PORT]",
+        help="another Host header to accept (a reverse proxy's or the machine's name); repeatable",
+    )
+
+
+def _add_policy_arguments(parser: argparse.ArgumentParser) -> None:
+    policy = parser.add_argument_group("policy and audit")
+    groups = ", ".join(GROUPS)
+    policy.add_argument(
+        "--allow",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help=f"enable a tool group on top of the defaults (all but shell); groups: {groups}",
+    )
+    policy.add_argument("--deny", action="append", default=[], metavar="GROUP", help="disable a tool group")
+    policy.add_argument("--read-only", action="store_true", help="offer the observe group alone")
+    policy.add_argument("--audit-log", type=Path, metavar="FILE", help="append every tool call to FILE as JSON lines")
+    policy.add_argument(
+        "--redact-text",
+        action="store_true",
+        help="record typed text and other text arguments as their length only (audit log and live view)",
+    )
 
 
 def _raise_system_exit(signum: int, frame: object) -> None:
@@ -136,13 +199,23 @@ def main(argv: list[str] | None = None) -> int:
     except CuaError as exc:
         print(f"cua-mcp: {exc}", file=sys.stderr)
         return 2
-    log.info("serving display %s over stdio", desktop.display)
     try:
-        server, _ = build_server(desktop, log_level=args.log_level)
-        anyio.run(server.run_stdio_async)
+        recorder = CallRecorder(audit_log=args.audit_log, redact_text=args.redact_text)
+    except OSError as exc:
+        desktop.close()
+        print(f"cua-mcp: cannot open the audit log: {exc}", file=sys.stderr)
+        return 2
+    try:
+        server, _ = build_server(desktop, groups=args.groups, log_level=args.log_level, observer=recorder)
+        if args.transport == "http":
+            serve_http(server, desktop, recorder, args.http, args.log_level)
+        else:
+            log.info("serving display %s over stdio", desktop.display)
+            anyio.run(server.run_stdio_async)
     except KeyboardInterrupt:
         pass
     finally:
+        recorder.close()
         desktop.close()
     return 0
 

@@ -40,6 +40,7 @@ class BlockingClient:
         self._closing: asyncio.Event | None = None
         self._lifetime: Future | None = None
         self.session: ClientSession | Client | None = None
+        self.protocol_version: str | None = None  # set by `_connect`
 
     def _connect(self) -> Any:
         """An async context manager that yields a connected session."""
@@ -117,11 +118,6 @@ class BlockingClient:
     def tool_names(self) -> list[str]:
         return [tool.name for tool in self.list_tools()]
 
-    @property
-    def protocol_version(self) -> str:
-        assert self.session is not None
-        return str(self.session.protocol_version)
-
     # ----- plumbing ------------------------------------------------------------------------
 
     async def _live(self, ready: Future) -> None:
@@ -158,10 +154,11 @@ class McpServerProcess(BlockingClient):
         params = StdioServerParameters(command=CUA_MCP, args=self.args, env=self.env)
         if self.modern:
             async with Client(params) as client:
+                self.protocol_version = client.protocol_version
                 yield client
         else:
             async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-                await session.initialize()
+                self.protocol_version = (await session.initialize()).protocol_version
                 yield session
 
 

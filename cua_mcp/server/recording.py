@@ -1,0 +1,136 @@
+"""A record of every tool call: a bounded in-memory ring (the live view reads it) and an
+optional JSONL audit log.
+
+The registrar's wrapper reports each call here (see `tools._registry.CallObserver`), so every
+tool, present and future, is covered without the tool knowing.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import threading
+from collections import deque
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any, TextIO
+
+log = logging.getLogger(__name__)
+
+# Arguments that carry text a person may have typed (passwords, messages, file contents).
+# Matching by name covers tools other modules add later without them opting in.
+TEXT_ARGUMENTS = frozenset({"text", "value", "content", "command"})
+_MAX_ARG_CHARS = 2_000  # a 10k-character type_text should not bloat the log or the live view
+
+
+@dataclass(frozen=True)
+class CallRecord:
+    """One finished tool call."""
+
+    seq: int
+    time: str  # ISO 8601, UTC, when the call started
+    client: dict[str, Any]
+    tool: str
+    arguments: dict[str, Any]
+    duration_ms: float
+    outcome: str  # "ok" | "error"
+    error: str | None = None
+    result: str | None = None  # a short summary of what the tool returned (images by size only)
+
+
+class CallRecorder:
+    """Keeps the last `capacity` calls and appends each to the audit log if one is open.
+
+    Thread-safe: calls finish on the event loop, but the log file is also closed from the
+    main thread at shutdown.
+    """
+
+    def __init__(self, capacity: int = 200, audit_log: Path | None = None, redact_text: bool = False) -> None:
+        self.redact_text = redact_text
+        self._ring: deque[CallRecord] = deque(maxlen=capacity)
+        self._lock = threading.Lock()
+        self._seq = 0
+        self._audit: TextIO | None = None
+        if audit_log is not None:
+            # Line-buffered append: each call is on disk as soon as it finishes, and a crash
+            # loses at most the line being written.
+            self._audit = open(audit_log, "a", buffering=1, encoding="utf-8")  # noqa: SIM115
+
+    def on_call(
+        self,
+        *,
+        tool: str,
+        arguments: dict[str, Any],
+        client: dict[str, Any],
+        started: float,
+        duration_s: float,
+        error: str | None,
+        result: str | None = None,
+    ) -> None:
+        """Record one finished call (the `CallObserver` protocol of the tool registrar)."""
+        with self._lock:
+            self._seq += 1
+            record = CallRecord(
+                seq=self._seq,
+                time=datetime.fromtimestamp(started, UTC).isoformat(timespec="milliseconds"),
+                client=client,
+                tool=tool,
+                arguments=self._clean(arguments),
+                duration_ms=round(duration_s * 1000, 2),
+                outcome="ok" if error is None else "error",
+                error=error,
+                result=self._clean_result(result),
+            )
+            self._ring.append(record)
+            if self._audit is not None:
+                try:
+                    self._audit.write(json.dumps(asdict(record), ensure_ascii=False, default=str) + "\n")
+                except (OSError, ValueError):
+                    # A full disk must not turn every tool call into a failure; say so once a call.
+                    log.exception("cannot write the audit log")
+
+    def recent(self, after: int = 0, limit: int = 100) -> list[CallRecord]:
+        """Calls with `seq > after`, oldest first, at most the newest `limit`."""
+        with self._lock:
+            newer = [r for r in self._ring if r.seq > after]
+        return newer[-limit:]
+
+    @property
+    def last_seq(self) -> int:
+        return self._seq
+
+    def close(self) -> None:
+        with self._lock:
+            if self._audit is not None:
+                self._audit.close()
+                self._audit = None
+
+    def _clean_result(self, result: str | None) -> str | None:
+        # Results can echo text (a clipboard read, a file, a text field's value): with redaction on
+        # they are kept as a length only, like text arguments.
+        if result is not None and self.redact_text:
+            return f"[redacted: {len(result)} characters]"
+        return result
+
+    def _clean(self, arguments: dict[str, Any]) -> dict[str, Any]:
+        return {name: self._clean_value(name, value) for name, value in arguments.items()}
+
+    def _clean_value(self, name: str, value: Any) -> Any:
+        if isinstance(value, str):
+            if self.redact_text and name in TEXT_ARGUMENTS:
+                return f"[redacted: {len(value)} characters]"
+            if len(value) > _MAX_ARG_CHARS:
+                return value[:_MAX_ARG_CHARS] + f"... [{len(value) - _MAX_ARG_CHARS} more characters]"
+            return value
+        if isinstance(value, bytes):
+            return f"[{len(value)} bytes]"
+        if isinstance(value, int | float | bool) or value is None:
+            return value
+        if isinstance(value, list | tuple):
+            return [self._clean_value(name, v) for v in value]
+        if isinstance(value, dict):
+            return {str(k): self._clean_value(str(k), v) for k, v in value.items()}
+        if hasattr(value, "model_dump"):
+            return self._clean_value(name, value.model_dump(mode="json"))
+        return str(value)
