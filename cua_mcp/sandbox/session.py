@@ -8,11 +8,13 @@ server is killed outright. Several sessions can run side by side in one process.
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import os
 import select
 import shlex
 import shutil
+import signal
 import subprocess
 import sys
 import tempfile
@@ -25,7 +27,6 @@ from jeepney import DBusAddress, MessageType, new_method_call
 from jeepney.io.blocking import open_dbus_connection
 
 from cua_mcp.errors import SandboxError
-from cua_mcp.sandbox._reaper import kill_groups
 
 log = logging.getLogger(__name__)
 
@@ -145,15 +146,8 @@ class SandboxSession:
         with self._lock:
             apps, core = self._apps, self._core
             self._apps, self._core = [], []
-        if apps:
-            kill_groups({p.pgid for p in apps})
-        for proc in reversed(core):
-            kill_groups({proc.pgid}, grace=1.0)
-        for proc in apps + core:
-            try:
-                proc.popen.wait(timeout=2)
-            except subprocess.TimeoutExpired:
-                log.warning("%s (pid %d) did not exit", proc.name, proc.popen.pid)
+        _terminate(apps, grace=2.0)
+        _terminate(list(reversed(core)), grace=1.0)
         if self._reaper is not None:
             self._reaper.close()
             self._reaper = None
@@ -309,6 +303,25 @@ class SandboxSession:
             popen = self._spawn(commands[name], self.env, out)
         self._core.append(_Proc(name, popen))
         _wait_for_wm(self.display, popen)
+
+
+def _terminate(processes: list[_Proc], grace: float) -> None:
+    """SIGTERM each process group, wait for the leaders (reaping them), then SIGKILL what is left."""
+    for proc in processes:
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pgid, signal.SIGTERM)
+    deadline = time.monotonic() + grace
+    for proc in processes:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            proc.popen.wait(timeout=max(0.0, deadline - time.monotonic()))
+    for proc in processes:
+        # Also reaches children left in the group after their leader exited.
+        with contextlib.suppress(ProcessLookupError, PermissionError):
+            os.killpg(proc.pgid, signal.SIGKILL)
+        try:
+            proc.popen.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            log.warning("%s (pid %d) did not exit", proc.name, proc.popen.pid)
 
 
 def _candidate_displays():
