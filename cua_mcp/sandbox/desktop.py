@@ -30,7 +30,7 @@ from cua_mcp.sandbox.launch import LaunchConfig, Launcher
 from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
 from cua_mcp.sandbox.space import DEFAULT_LONG_SIDE, AgentSpace
 from cua_mcp.sandbox.x11 import keys
-from cua_mcp.sandbox.x11.capture import Frame, ImageFormat, ScreenCapture
+from cua_mcp.sandbox.x11.capture import Frame, ImageFormat, RawGrab, ScreenCapture
 from cua_mcp.sandbox.x11.clipboard import X11Clipboard
 from cua_mcp.sandbox.x11.input import BUTTONS, KEYMAP_IDLE_S, InputDevice
 from cua_mcp.sandbox.x11.windows import WindowInfo, WindowManagerView, WindowOp
@@ -281,11 +281,12 @@ class Desktop:
                 min(region[3], space.height - region[1]),
             )
 
-        def job(devices: _XDevices, cancel: threading.Event) -> tuple[Frame, tuple[int, int]]:
-            image = devices.capture.grab(box, size, cursor)
-            return devices.capture.encode(image, fmt, quality), devices.input.pointer_position()
+        def job(devices: _XDevices, cancel: threading.Event) -> tuple[ScreenCapture, RawGrab, tuple[int, int]]:
+            return devices.capture, devices.capture.grab(box, cursor), devices.input.pointer_position()
 
-        frame, pointer = await self.run(job)
+        capture, grab, pointer = await self.run(job)
+        # Scaling and encoding off the X worker: other clients' input need not wait for them.
+        frame = await asyncio.to_thread(capture.render, grab, size, fmt, quality)
         return Screenshot(frame, agent_region, space, space.from_screen(*pointer))
 
     async def screen_info(self) -> ScreenInfo:

@@ -14,6 +14,7 @@ from __future__ import annotations
 import io
 import math
 import struct
+import threading
 import zlib
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -42,13 +43,28 @@ class Frame:
         return MIME_TYPES[self.format]
 
 
+@dataclass(frozen=True)
+class RawGrab:
+    """Pixels as grabbed (BGRX), before scaling and encoding."""
+
+    bgra: bytes
+    size: tuple[int, int]
+    key: tuple  # what was grabbed: successive grabs with the same key share the scaling cache
+
+
 class ScreenCapture:
-    """Grabs one X display. Use from one thread (mss keeps per-connection state)."""
+    """Grabs one X display and turns grabs into images.
+
+    `grab` talks to the X server: call it from the thread that owns the display connection.
+    `render` only computes (scaling, encoding): call it from any thread, so a screenshot's
+    encoding never holds up input; its caches are guarded by a lock of their own.
+    """
 
     def __init__(self, display_name: str) -> None:
         self._display_name = display_name
         self._mss = mss.MSS(display=display_name, with_cursor=True)
         self._mss_bare: mss.MSS | None = None  # without the cursor; made on first use
+        self._render_lock = threading.Lock()
         self._scalers: dict[tuple, _BandScaler] = {}
         self._last_frame: tuple[Image.Image, ImageFormat, int, Frame] | None = None
         self._png_encoders: dict[tuple[int, int], _PngEncoder] = {}
@@ -68,13 +84,8 @@ class ScreenCapture:
         """The physical monitors (mss lists the whole virtual screen first)."""
         return [dict(m) for m in self._mss.monitors[1:]] or [dict(self._mss.monitors[0])]
 
-    def grab(
-        self,
-        box: tuple[int, int, int, int] | None = None,
-        size: tuple[int, int] | None = None,
-        cursor: bool = True,
-    ) -> Image.Image:
-        """The screen (or `box` = left, top, width, height in pixels), scaled to `size` if given."""
+    def grab(self, box: tuple[int, int, int, int] | None = None, cursor: bool = True) -> RawGrab:
+        """The screen, or `box` = (left, top, width, height) in pixels, with or without the pointer."""
         grabber = self._mss
         if not cursor:
             if self._mss_bare is None:
@@ -85,23 +96,26 @@ class ScreenCapture:
             box = (0, 0, width, height)
         left, top, width, height = box
         shot = grabber.grab({"left": left, "top": top, "width": width, "height": height})
-        if size is None or size == shot.size:
-            return Image.frombuffer("RGB", shot.size, shot.bgra, "raw", "BGRX", 0, 1)
-        key = (box, shot.size, size, cursor)
-        scaler = self._scalers.get(key)
-        if scaler is None:
-            scaler = self._scalers[key] = _BandScaler(shot.size, size)
-        return scaler.scale(shot.bgra)
+        return RawGrab(bytes(shot.bgra), shot.size, (box, cursor))
 
-    def encode(self, image: Image.Image, fmt: ImageFormat, quality: int = 80) -> Frame:
-        """`encode`, reusing the last result when the same unchanged image is asked for again."""
-        last = self._last_frame
-        if last is not None and last[0] is image and last[1:3] == (fmt, quality):
-            return last[3]
-        encoder = self._png_encoder_for(image.size) if fmt == "png" else None
-        frame = encode(image, fmt, quality, encoder)
-        self._last_frame = (image, fmt, quality, frame)
-        return frame
+    def render(self, grab: RawGrab, size: tuple[int, int] | None, fmt: ImageFormat, quality: int = 80) -> Frame:
+        """Scale a grab to `size` (None: keep it) and encode it, reusing what did not change."""
+        with self._render_lock:
+            if size is None or size == grab.size:
+                image = Image.frombuffer("RGB", grab.size, grab.bgra, "raw", "BGRX", 0, 1)
+            else:
+                key = (grab.key, grab.size, size)
+                scaler = self._scalers.get(key)
+                if scaler is None:
+                    scaler = self._scalers[key] = _BandScaler(grab.size, size)
+                image = scaler.scale(grab.bgra)
+            last = self._last_frame
+            if last is not None and last[0] is image and last[1:3] == (fmt, quality):
+                return last[3]
+            encoder = self._png_encoder_for(image.size) if fmt == "png" else None
+            frame = encode(image, fmt, quality, encoder)
+            self._last_frame = (image, fmt, quality, frame)
+            return frame
 
     def _png_encoder_for(self, size: tuple[int, int]) -> _PngEncoder:
         """The encoder kept for images of this size; only the two most recent sizes are kept."""
@@ -218,7 +232,6 @@ class _BandScaler:
         self._image: Image.Image | None = None
 
     def scale(self, bgra: bytes) -> Image.Image:
-        bgra = bytes(bgra)
         if self._band_in == 0 or self._previous is None or self._image is None:
             image = self._scale_rows(bgra, 0, self.size[1], self.target[1])
         else:
