@@ -112,8 +112,9 @@ def test_confined_command_writes_only_the_workspace(session, workspace, outside)
     desktop = _desktop(session, workspace=workspace)
     try:
         with InProcessServer(desktop, groups=GROUPS) as server:
-            # `outside` lies under /tmp, which is private inside; this test's folder is there read-only.
-            here = Path(__file__).parent / f"escaped-{uuid.uuid4().hex}.txt"
+            # `outside` lies under /tmp, which is private inside; /var/tmp is there read-only (the
+            # checkout's own folder may itself lie under /tmp, so it cannot stand in for "the system").
+            here = Path("/var/tmp") / f"cua-mcp-escaped-{uuid.uuid4().hex}.txt"
             command = f"echo in > inside.txt; echo out > {outside}/escaped.txt; echo out > {here}"
             result = server.call("run_command", {"command": command})
     finally:
