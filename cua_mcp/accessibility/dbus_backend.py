@@ -1,0 +1,330 @@
+"""The fast backend: AT-SPI over D-Bus with jeepney, in pure Python.
+
+Per app: one `Cache.GetItems` call returns every cached object (role, name, states, parent,
+interfaces); the tree is rebuilt from parent links, pruned to what is showing, and only the kept
+nodes get their extents, text and values, all pipelined on one connection. Apps whose cache is
+empty (Qt) are walked level by level, each level's calls in flight together. Children of a node
+that manages its descendants are never enumerated (LibreOffice's sheet claims 2^31): its visible
+cells are read through the Table interface for the range its box covers.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections import defaultdict
+from typing import Any
+
+from cua_mcp.accessibility._dbus import DEFAULT_TIMEOUT_S, AtspiBus, Call, CallFailed, prop
+from cua_mcp.accessibility._vocab import IFACE_PREFIX, SHOWING, role_name, states_from_bits
+from cua_mcp.accessibility.backend import MAX_CELLS, WindowPicker, clean_text, keep_text
+from cua_mcp.accessibility.model import AppInfo, Node
+
+log = logging.getLogger(__name__)
+
+REGISTRY = "org.a11y.atspi.Registry"
+ROOT = "/org/a11y/atspi/accessible/root"
+NULL_PATH = "/org/a11y/atspi/null"
+ACC = "org.a11y.atspi.Accessible"
+COMPONENT = "org.a11y.atspi.Component"
+TEXT = "org.a11y.atspi.Text"
+VALUE = "org.a11y.atspi.Value"
+TABLE = "org.a11y.atspi.Table"
+APPLICATION = "org.a11y.atspi.Application"
+_SCREEN = 0  # ATSPI_COORD_TYPE_SCREEN
+_MAX_WALK_DEPTH = 60
+
+
+def _short(interfaces: list[str]) -> frozenset[str]:
+    return frozenset(i.removeprefix(IFACE_PREFIX) for i in interfaces)
+
+
+def _path_order(path: str) -> tuple[int, str]:
+    match = re.search(r"(\d+)$", path)
+    return (int(match[1]) if match else 0, path)
+
+
+class DbusBackend:
+    """Reads trees through a pipelining jeepney connection (use from one thread)."""
+
+    name = "dbus"
+
+    def __init__(self, bus: AtspiBus, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        self.bus = bus
+        self.timeout = timeout
+        # Past this many cached objects one GetItems costs more than walking the showing part.
+        self.cache_limit = 1200
+        self._listening = False
+        self._big: set[str] = set()  # apps whose cache proved too big to fetch whole
+
+    def _listen(self) -> None:
+        """Register as an event listener: at-spi2-atk only serves its cache to a bus with listeners."""
+        if not self._listening:
+            self.bus.call(Call(REGISTRY, "/org/a11y/atspi/registry", REGISTRY, "RegisterEvent", "s",
+                               ("object:children-changed",)), self.timeout)  # fmt: skip
+            self._listening = True
+
+    def close(self) -> None:
+        pass  # the connection belongs to the caller
+
+    # ----- applications ----------------------------------------------------------------------
+
+    def applications(self) -> list[AppInfo]:
+        self._listen()
+        children = self.bus.call(Call(REGISTRY, ROOT, ACC, "GetChildren"), self.timeout)
+        refs = [(bus, path) for bus, path in children if path != NULL_PATH]
+        calls: list[Call] = []
+        for bus, path in refs:
+            calls += [
+                prop(bus, path, ACC, "Name"),
+                Call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                     "GetConnectionUnixProcessID", "s", (bus,)),
+                prop(bus, path, APPLICATION, "ToolkitName"),
+                prop(bus, path, APPLICATION, "Version"),
+            ]  # fmt: skip
+        results = self.bus.call_many(calls, self.timeout)
+        apps = []
+        for i, (bus, path) in enumerate(refs):
+            name, pid, toolkit, version = results[4 * i : 4 * i + 4]
+            apps.append(
+                AppInfo(
+                    bus=bus,
+                    path=path,
+                    name=name if isinstance(name, str) else "(not answering)",
+                    pid=pid if isinstance(pid, int) else None,
+                    toolkit=f"{toolkit} {version}" if isinstance(toolkit, str) and isinstance(version, str) else "",
+                    answering=not (isinstance(name, CallFailed) and name.timed_out),
+                )
+            )
+        return apps
+
+    # ----- trees -----------------------------------------------------------------------------
+
+    def read(self, apps: list[AppInfo], pick: WindowPicker | None) -> tuple[list[Node], list[str]]:
+        notes: list[str] = []
+        live = [a for a in apps if a.answering]
+        notes += [f"{a.name} ({a.bus}) did not answer within {self.timeout:g} s: left out" for a in apps if not a.answering]
+        cached = [a for a in live if a.bus not in self._big]
+        replies = dict(zip(cached, self.bus.call_many(
+            [Call(a.bus, "/org/a11y/atspi/cache", "org.a11y.atspi.Cache", "GetItems") for a in cached], self.timeout
+        ), strict=True))  # fmt: skip
+        roots: list[Node] = []
+        for app in live:
+            items = replies.get(app)
+            if isinstance(items, CallFailed) and items.timed_out:
+                notes.append(f"{app.name} ({app.bus}) did not answer within {self.timeout:g} s: left out")
+                continue
+            if isinstance(items, list) and len(items) > self.cache_limit:
+                self._big.add(app.bus)
+            if isinstance(items, CallFailed) or not items or app.bus in self._big:
+                root = self._walk_app(app, pick)  # Qt and others without a cache
+            else:
+                root, incomplete = _tree_from_cache(app, items, pick)
+                # The cache holds only objects the toolkit has created so far: walk the gaps.
+                for node in incomplete:
+                    node.children = []
+                self._walk(incomplete)
+            roots.append(root)
+        self._fill(roots, notes)
+        return roots, notes
+
+    def _walk_app(self, app: AppInfo, pick: WindowPicker | None) -> Node:
+        root = Node(app.bus, app.path, "application", app.name, frozenset())
+        self._walk([root], depth_limit=1)
+        if pick is not None:
+            root.children = pick(app, root.children)
+        self._walk(root.children)
+        return root
+
+    def _walk(self, frontier: list[Node], depth_limit: int = _MAX_WALK_DEPTH) -> None:
+        """A breadth-first walk below `frontier`, pruned to showing nodes: each level's calls go out together."""
+        depth = 0
+        while frontier and depth < depth_limit:
+            frontier = [n for n in frontier if MANAGES_DESCENDANTS_NAME not in n.states]
+            children = self.bus.call_many([Call(n.bus, n.path, ACC, "GetChildren") for n in frontier], self.timeout)
+            found: list[tuple[Node, tuple[str, str]]] = []
+            for parent, refs in zip(frontier, children, strict=True):
+                if not isinstance(refs, CallFailed):
+                    found += [(parent, (bus, path)) for bus, path in refs if path != NULL_PATH]
+            calls = []
+            for _, (bus, path) in found:
+                calls += [
+                    Call(bus, path, ACC, "GetRole"),
+                    prop(bus, path, ACC, "Name"),
+                    Call(bus, path, ACC, "GetState"),
+                    Call(bus, path, ACC, "GetInterfaces"),
+                    prop(bus, path, ACC, "Description"),
+                    prop(bus, path, ACC, "ChildCount"),
+                ]
+            results = self.bus.call_many(calls, self.timeout)
+            frontier = []
+            for i, (parent, (bus, path)) in enumerate(found):
+                role, name, state, ifaces, desc, count = results[6 * i : 6 * i + 6]
+                if isinstance(role, CallFailed) or isinstance(state, CallFailed):
+                    continue
+                node = Node(
+                    bus,
+                    path,
+                    role_name(role),
+                    name if isinstance(name, str) else "",
+                    states_from_bits(state),
+                    _short(ifaces) if isinstance(ifaces, list) else frozenset(),
+                    desc if isinstance(desc, str) else "",
+                )
+                if "showing" not in node.states and parent.role != "application":
+                    continue
+                if MANAGES_DESCENDANTS_NAME in node.states and isinstance(count, int):
+                    node.omitted_children = count
+                parent.children.append(node)
+                frontier.append(node)
+            depth += 1
+
+    # ----- filling in what the cache lacks ---------------------------------------------------
+
+    def _fill(self, roots: list[Node], notes: list[str]) -> None:
+        """Extents, text and values for the kept nodes, then visible cells of managed tables."""
+        nodes = [n for root in roots for n, _ in root.walk() if n.role != "application"]
+        self._fill_nodes(nodes)
+        tables = [n for n in nodes if MANAGES_DESCENDANTS_NAME in n.states and n.box and "Table" in n.interfaces]
+        for table in tables:
+            try:
+                self._visible_cells(table)
+            except CallFailed as exc:
+                notes.append(f"could not read the visible cells of {table.role} {table.name!r}: {exc.reason}")
+
+    def _fill_nodes(self, nodes: list[Node]) -> None:
+        calls: list[Call] = []
+        targets: list[tuple[Node, str]] = []
+        for node in nodes:
+            if "Component" in node.interfaces:
+                calls.append(Call(node.bus, node.path, COMPONENT, "GetExtents", "u", (_SCREEN,)))
+                targets.append((node, "box"))
+            if keep_text(node):
+                calls.append(Call(node.bus, node.path, TEXT, "GetText", "ii", (0, -1)))
+                targets.append((node, "text"))
+            if "Value" in node.interfaces:
+                calls.append(prop(node.bus, node.path, VALUE, "CurrentValue"))
+                targets.append((node, "value"))
+        for (node, what), result in zip(targets, self.bus.call_many(calls, self.timeout), strict=True):
+            if isinstance(result, CallFailed):
+                continue
+            if what == "box":
+                node.box = tuple(result)  # type: ignore[assignment]
+            elif what == "text":
+                node.text = clean_text(result)
+            else:
+                node.value = float(result)
+
+    def _visible_cells(self, table: Node) -> None:
+        """The cells a managing table shows: the row/column range under its box, read cell by cell."""
+        assert table.box is not None
+        x, y, w, h = table.box
+        corners = self.bus.call_many(
+            [
+                Call(table.bus, table.path, COMPONENT, "GetAccessibleAtPoint", "iiu", (x + 1, y + 1, _SCREEN)),
+                Call(table.bus, table.path, COMPONENT, "GetAccessibleAtPoint", "iiu", (x + w - 2, y + h - 2, _SCREEN)),
+            ],
+            self.timeout,
+        )
+        indexes = self.bus.call_many(
+            [Call(bus, path, ACC, "GetIndexInParent") for bus, path in _checked(corners)], self.timeout
+        )
+        positions = self.bus.call_many(
+            [
+                Call(table.bus, table.path, TABLE, method, "i", (index,))
+                for index in _checked(indexes)
+                for method in ("GetRowAtIndex", "GetColumnAtIndex")
+            ],
+            self.timeout,
+        )
+        r0, c0, r1, c1 = _checked(positions)
+        cells = visible_range(r0, c0, r1, c1)
+        refs = self.bus.call_many(
+            [Call(table.bus, table.path, TABLE, "GetAccessibleAt", "ii", (r, c)) for r, c in cells], self.timeout
+        )
+        calls = []
+        for bus, path in _checked(refs):
+            calls += [
+                Call(bus, path, ACC, "GetRole"),
+                prop(bus, path, ACC, "Name"),
+                Call(bus, path, ACC, "GetState"),
+                Call(bus, path, ACC, "GetInterfaces"),
+            ]
+        results = self.bus.call_many(calls, self.timeout)
+        children = []
+        for i, (bus, path) in enumerate(_checked(refs)):
+            role, name, state, ifaces = results[4 * i : 4 * i + 4]
+            if isinstance(role, CallFailed) or isinstance(state, CallFailed):
+                continue
+            children.append(
+                Node(bus, path, role_name(role), name if isinstance(name, str) else "", states_from_bits(state),
+                     _short(ifaces) if isinstance(ifaces, list) else frozenset())
+            )  # fmt: skip
+        self._fill_nodes(children)
+        table.children = [c for c in children if "showing" in c.states]
+        table.omitted_children = max(0, table.omitted_children - len(table.children))
+
+
+MANAGES_DESCENDANTS_NAME = "manages descendants"
+
+
+def visible_range(r0: int, c0: int, r1: int, c1: int) -> list[tuple[int, int]]:
+    """Row-major cells of a range, trimmed to at most MAX_CELLS (rows first, then columns)."""
+    rows = max(0, r1 - r0 + 1)
+    cols = max(0, c1 - c0 + 1)
+    if rows * cols > MAX_CELLS:
+        cols = min(cols, MAX_CELLS)
+        rows = max(1, MAX_CELLS // cols)
+    return [(r, c) for r in range(r0, r0 + rows) for c in range(c0, c0 + cols)]
+
+
+def _checked(results: list[Any]) -> list[Any]:
+    for result in results:
+        if isinstance(result, CallFailed):
+            raise result
+    return results
+
+
+def _tree_from_cache(app: AppInfo, items: list[tuple], pick: WindowPicker | None) -> tuple[Node, list[Node]]:
+    """Rebuild the app's tree from the cache's parent links and prune it to what is showing."""
+    by_path: dict[str, tuple] = {}
+    children: dict[str, list[tuple]] = defaultdict(list)
+    for item in items:
+        (bus, path), _app, (_pbus, parent), *_ = item
+        by_path[path] = item
+        children[parent].append(item)
+    for siblings in children.values():
+        siblings.sort(key=lambda it: (it[3] if it[3] >= 0 else 1 << 30, _path_order(it[0][1])))
+
+    def make(item: tuple) -> Node:
+        (bus, path), _app, _parent, _index, count, ifaces, name, role, desc, states = item
+        node = Node(bus, path, role_name(role), name, states_from_bits(states), _short(ifaces), desc)
+        if MANAGES_DESCENDANTS_NAME in node.states:
+            node.omitted_children = count
+        return node
+
+    root_item = by_path.get(app.path)
+    root = make(root_item) if root_item else Node(app.bus, app.path, "application", app.name, frozenset())
+    windows = [make(it) for it in children.get(app.path, []) if _showing(it)]
+    root.children = pick(app, windows) if pick is not None else windows
+    counts = {it[0][1]: it[4] for it in items}
+    incomplete: list[Node] = []
+    stack = list(root.children)
+    while stack:
+        node = stack.pop()
+        if MANAGES_DESCENDANTS_NAME in node.states:
+            continue  # never enumerate: read the visible part later
+        cached = children.get(node.path, [])
+        if len(cached) < counts.get(node.path, 0):
+            incomplete.append(node)
+            continue
+        node.children = [make(it) for it in cached if _showing(it)]
+        stack.extend(node.children)
+    return root, incomplete
+
+
+def _showing(item: tuple) -> bool:
+    states = item[9]
+    return bool(states and states[0] >> SHOWING & 1)
+
+
