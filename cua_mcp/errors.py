@@ -49,3 +49,18 @@ class OperationCancelledError(CuaError):
 
 class SandboxError(CuaError):
     """The sandbox desktop could not be started or a part of it failed."""
+
+
+class StaleRefError(CuaError):
+    """An element ref whose object no longer exists (or was never handed out)."""
+
+    def __init__(self, ref: str, detail: str = "") -> None:
+        self.ref = ref
+        super().__init__(
+            f"ref {ref} no longer exists{f' ({detail})' if detail else ''}: take a new snapshot (or find) "
+            "and use the refs it gives."
+        )
+
+
+class AccessibilityError(CuaError):
+    """The accessibility bus or an app on it failed to do what was asked."""

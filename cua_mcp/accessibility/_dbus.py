@@ -85,7 +85,9 @@ class AtspiBus:
         results: list[Any] = [None] * len(calls)
         pending: dict[int, int] = {}
         for index, call in enumerate(calls):
-            message = new_method_call(DBusAddress(call.path, call.bus, call.interface), call.method, call.signature, call.args)
+            message = new_method_call(
+                DBusAddress(call.path, call.bus, call.interface), call.method, call.signature, call.args
+            )
             serial = next(self._conn.outgoing_serial)
             self._conn.send(message, serial=serial)
             pending[serial] = index

@@ -43,7 +43,7 @@ class Backend(Protocol):
 
 
 def keep_text(node: Node) -> bool:
-    return "Text" in node.interfaces and node.role in TEXT_ROLES and "password text" != node.role
+    return "Text" in node.interfaces and node.role in TEXT_ROLES and node.role != "password text"
 
 
 def clean_text(text: str) -> str:

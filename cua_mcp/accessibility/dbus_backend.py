@@ -103,7 +103,9 @@ class DbusBackend:
     def read(self, apps: list[AppInfo], pick: WindowPicker | None) -> tuple[list[Node], list[str]]:
         notes: list[str] = []
         live = [a for a in apps if a.answering]
-        notes += [f"{a.name} ({a.bus}) did not answer within {self.timeout:g} s: left out" for a in apps if not a.answering]
+        notes += [
+            f"{a.name} ({a.bus}) did not answer within {self.timeout:g} s: left out" for a in apps if not a.answering
+        ]
         cached = [a for a in live if a.bus not in self._big]
         replies = dict(zip(cached, self.bus.call_many(
             [Call(a.bus, "/org/a11y/atspi/cache", "org.a11y.atspi.Cache", "GetItems") for a in cached], self.timeout
@@ -290,7 +292,7 @@ def _tree_from_cache(app: AppInfo, items: list[tuple], pick: WindowPicker | None
     by_path: dict[str, tuple] = {}
     children: dict[str, list[tuple]] = defaultdict(list)
     for item in items:
-        (bus, path), _app, (_pbus, parent), *_ = item
+        (_bus, path), _app, (_pbus, parent), *_ = item
         by_path[path] = item
         children[parent].append(item)
     for siblings in children.values():
@@ -326,5 +328,3 @@ def _tree_from_cache(app: AppInfo, items: list[tuple], pick: WindowPicker | None
 def _showing(item: tuple) -> bool:
     states = item[9]
     return bool(states and states[0] >> SHOWING & 1)
-
-

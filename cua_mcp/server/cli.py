@@ -77,6 +77,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="sandbox window manager",
     )
     parser.add_argument(
+        "--a11y-backend",
+        choices=("dbus", "pyatspi"),
+        default="dbus",
+        help="how the accessibility tree is read: dbus (fast, pure Python) or pyatspi (the reference binding, "
+        "where the system has it)",
+    )
+    parser.add_argument(
         "--log-level",
         default="WARNING",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
@@ -111,7 +118,7 @@ def main(argv: list[str] | None = None) -> int:
         return 2
     log.info("serving display %s over stdio", desktop.display)
     try:
-        server, _ = build_server(desktop, log_level=args.log_level)
+        server, _ = build_server(desktop, log_level=args.log_level, a11y_backend=args.a11y_backend)
         anyio.run(server.run_stdio_async)
     except KeyboardInterrupt:
         pass

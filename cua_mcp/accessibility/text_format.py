@@ -1,0 +1,119 @@
+"""The default snapshot format: one line a node, indented by depth.
+
+    - push button "OK" [ref=e12] (610,410 60x24) focused
+    - entry "Name" [ref=e13] (100,80 200x24) editable = "Ada"
+
+Boxes are in the agent coordinate space. `interactive` mode keeps what can be acted on or read
+(controls, text, headings, cells that show) under their windows; `all` keeps every showing node.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from cua_mcp.accessibility.model import Node
+from cua_mcp.sandbox.space import AgentSpace
+
+CONTROL_ROLES = frozenset(
+    {
+        "push button", "toggle button", "check box", "radio button", "menu item", "check menu item",
+        "radio menu item", "menu", "combo box", "entry", "text", "password text", "spin button", "slider",
+        "link", "page tab", "list item", "tree item", "table cell", "scroll bar", "push button menu",
+        "terminal", "document text", "document web", "document spreadsheet", "icon", "dial", "column header", "row header", "table column header", "table row header", "editbar", "autocomplete",
+    }
+)  # fmt: skip
+READABLE_ROLES = frozenset(
+    {"label", "heading", "paragraph", "static", "caption", "status bar", "alert", "notification"}
+)
+WINDOW_ROLES = frozenset({"application", "frame", "dialog", "window", "alert", "file chooser"})
+SHOWN_STATES = ("focused", "checked", "selected", "pressed", "expanded", "collapsed", "editable", "indeterminate")
+_TEXT_SHOWN = 200  # characters of a node's text shown in a snapshot line; read_text gives all
+
+
+@dataclass
+class Line:
+    node: Node
+    depth: int
+
+
+def interesting(node: Node) -> bool:
+    """What interactive mode keeps: controls that show, and readable text."""
+    if node.role in WINDOW_ROLES:
+        return True
+    if node.role in CONTROL_ROLES:
+        # An empty cell or nameless control is noise unless it has focus or text.
+        if node.role == "table cell":
+            return bool(node.text or (node.name and node.text is None)) or "focused" in node.states
+        return bool(node.name or node.text or "focusable" in node.states or "Action" in node.interfaces)
+    if node.role in READABLE_ROLES:
+        return bool(node.name or node.text)
+    return "focusable" in node.states and bool(node.name)
+
+
+def select(roots: list[Node], mode: str, keep: Callable[[Node], bool] | None = None) -> Iterator[Line]:
+    """The nodes a snapshot shows, with their output depth (kept ancestors only)."""
+
+    def visit(node: Node, depth: int) -> Iterator[Line]:
+        shown = (mode == "all" or interesting(node)) and (keep is None or keep(node) or node.role in WINDOW_ROLES)
+        if shown:
+            yield Line(node, depth)
+        for child in node.children:
+            yield from visit(child, depth + 1 if shown else depth)
+
+    for root in roots:
+        yield from visit(root, 0)
+
+
+def box_in_space(node: Node, space: AgentSpace) -> tuple[int, int, int, int] | None:
+    if node.box is None or node.box[2] <= 0 or node.box[3] <= 0:
+        return None
+    x, y, w, h = node.box
+    ax, ay = space.from_screen(x, y)
+    return ax, ay, max(1, round(w * space.scale)), max(1, round(h * space.scale))
+
+
+def format_line(node: Node, depth: int, space: AgentSpace) -> str:
+    parts = [f"{'  ' * depth}- {node.role}"]
+    if node.name:
+        parts.append(_quote(node.name.strip()))
+    if node.ref:
+        parts.append(f"[ref={node.ref}]")
+    box = box_in_space(node, space)
+    if box is not None:
+        parts.append(f"({box[0]},{box[1]} {box[2]}x{box[3]})")
+    states = [s for s in SHOWN_STATES if s in node.states]
+    if "expandable" not in node.states:
+        states = [s for s in states if s not in ("expanded", "collapsed")]
+    if "enabled" not in node.states and "sensitive" not in node.states and node.role in CONTROL_ROLES:
+        states.append("disabled")
+    parts += states
+    if node.text and node.text.strip() != node.name.strip():
+        text = node.text if len(node.text) <= _TEXT_SHOWN else node.text[:_TEXT_SHOWN] + "…"
+        parts.append(f"= {_quote(text)}")
+    if node.value is not None:
+        parts.append(f"value={node.value:g}")
+    if node.omitted_children:
+        parts.append(f"({node.omitted_children} more children not listed: only what shows)")
+    return " ".join(parts)
+
+
+def _quote(text: str) -> str:
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n") + '"'
+
+
+def render(lines: list[Line], space: AgentSpace, max_nodes: int, max_depth: int) -> tuple[str, int]:
+    """The text and how many selected nodes it left out."""
+    out = []
+    left_out = 0
+    for line in lines:
+        if line.depth > max_depth or len(out) >= max_nodes:
+            left_out += 1
+            continue
+        out.append(format_line(line.node, line.depth, space))
+    if left_out:
+        out.append(
+            f"[{left_out} more nodes left out (max_nodes={max_nodes}, max_depth={max_depth}): narrow with query=, "
+            "a smaller scope (a window or app), or raise max_nodes/max_depth]"
+        )
+    return "\n".join(out), left_out
