@@ -142,12 +142,29 @@ class DbusBackend:
         """A breadth-first walk below `frontier`, pruned to showing nodes: each level's calls go out together."""
         depth = 0
         while frontier and depth < depth_limit:
-            frontier = [n for n in frontier if MANAGES_DESCENDANTS_NAME not in n.states]
+            frontier = [n for n in frontier if not _manages_many(n)]
             children = self.bus.call_many([Call(n.bus, n.path, ACC, "GetChildren") for n in frontier], self.timeout)
             found: list[tuple[Node, tuple[str, str]]] = []
+            by_index: list[Node] = []
             for parent, refs in zip(frontier, children, strict=True):
                 if not isinstance(refs, CallFailed):
                     found += [(parent, (bus, path)) for bus, path in refs if path != NULL_PATH]
+                else:
+                    by_index.append(parent)  # GTK 4 has no GetChildren: ask child by child
+            if by_index:
+                counts = self.bus.call_many([prop(n.bus, n.path, ACC, "ChildCount") for n in by_index], self.timeout)
+                asks = [
+                    (parent, Call(parent.bus, parent.path, ACC, "GetChildAtIndex", "i", (i,)))
+                    for parent, count in zip(by_index, counts, strict=True)
+                    if isinstance(count, int)
+                    for i in range(min(count, MAX_CELLS))
+                ]
+                replies = self.bus.call_many([call for _, call in asks], self.timeout)
+                found += [
+                    (parent, tuple(ref))
+                    for (parent, _), ref in zip(asks, replies, strict=True)
+                    if not isinstance(ref, CallFailed) and ref[1] != NULL_PATH
+                ]
             calls = []
             for _, (bus, path) in found:
                 calls += [
@@ -187,7 +204,7 @@ class DbusBackend:
         """Extents, text and values for the kept nodes, then visible cells of managed tables."""
         nodes = [n for root in roots for n, _ in root.walk() if n.role != "application"]
         self._fill_nodes(nodes)
-        tables = [n for n in nodes if MANAGES_DESCENDANTS_NAME in n.states and n.box and "Table" in n.interfaces]
+        tables = [n for n in nodes if _manages_many(n) and n.box and "Table" in n.interfaces]
         for table in tables:
             try:
                 self._visible_cells(table)
@@ -270,6 +287,11 @@ class DbusBackend:
 MANAGES_DESCENDANTS_NAME = "manages descendants"
 
 
+def _manages_many(node: Node) -> bool:
+    """A node whose children must not be enumerated: it manages more than we would ever list."""
+    return MANAGES_DESCENDANTS_NAME in node.states and node.omitted_children > MAX_CELLS
+
+
 def visible_range(r0: int, c0: int, r1: int, c1: int) -> list[tuple[int, int]]:
     """Row-major cells of a range, trimmed to at most MAX_CELLS (rows first, then columns)."""
     rows = max(0, r1 - r0 + 1)
@@ -314,7 +336,7 @@ def _tree_from_cache(app: AppInfo, items: list[tuple], pick: WindowPicker | None
     stack = list(root.children)
     while stack:
         node = stack.pop()
-        if MANAGES_DESCENDANTS_NAME in node.states:
+        if _manages_many(node):
             continue  # never enumerate: read the visible part later
         cached = children.get(node.path, [])
         if len(cached) < counts.get(node.path, 0):
