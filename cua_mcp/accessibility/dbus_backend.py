@@ -16,7 +16,7 @@ from collections import defaultdict
 from typing import Any
 
 from cua_mcp.accessibility._dbus import DEFAULT_TIMEOUT_S, AtspiBus, Call, CallFailed, prop
-from cua_mcp.accessibility._vocab import IFACE_PREFIX, SHOWING, role_name, states_from_bits
+from cua_mcp.accessibility._vocab import IFACE_PREFIX, SHOWING, VISIBLE, role_name, states_from_bits
 from cua_mcp.accessibility.backend import MAX_CELLS, WindowPicker, clean_text, keep_text
 from cua_mcp.accessibility.model import AppInfo, Node
 
@@ -56,6 +56,7 @@ class DbusBackend:
         self.cache_limit = 1200
         self._listening = False
         self._big: set[str] = set()  # apps whose cache proved too big to fetch whole
+        self._gtk4: set[str] = set()  # apps whose SHOWING state is unreliable
 
     def _listen(self) -> None:
         """Register as an event listener: at-spi2-atk only serves its cache to a bus with listeners."""
@@ -111,6 +112,7 @@ class DbusBackend:
             [Call(a.bus, "/org/a11y/atspi/cache", "org.a11y.atspi.Cache", "GetItems") for a in cached], self.timeout
         ), strict=True))  # fmt: skip
         roots: list[Node] = []
+        self._gtk4 |= {a.bus for a in live if a.toolkit.lower().startswith("gtk 4")}
         for app in live:
             items = replies.get(app)
             if isinstance(items, CallFailed) and items.timed_out:
@@ -121,7 +123,7 @@ class DbusBackend:
             if isinstance(items, CallFailed) or not items or app.bus in self._big:
                 root = self._walk_app(app, pick)  # Qt and others without a cache
             else:
-                root, incomplete = _tree_from_cache(app, items, pick)
+                root, incomplete = _tree_from_cache(app, items, pick, app.bus in self._gtk4)
                 # The cache holds only objects the toolkit has created so far: walk the gaps.
                 for node in incomplete:
                     node.children = []
@@ -190,7 +192,7 @@ class DbusBackend:
                     _short(ifaces) if isinstance(ifaces, list) else frozenset(),
                     desc if isinstance(desc, str) else "",
                 )
-                if "showing" not in node.states and parent.role != "application":
+                if not shown(node.states, node.bus in self._gtk4) and parent.role != "application":
                     continue
                 if MANAGES_DESCENDANTS_NAME in node.states and isinstance(count, int):
                     node.omitted_children = count
@@ -309,7 +311,9 @@ def _checked(results: list[Any]) -> list[Any]:
     return results
 
 
-def _tree_from_cache(app: AppInfo, items: list[tuple], pick: WindowPicker | None) -> tuple[Node, list[Node]]:
+def _tree_from_cache(
+    app: AppInfo, items: list[tuple], pick: WindowPicker | None, visible_enough: bool = False
+) -> tuple[Node, list[Node]]:
     """Rebuild the app's tree from the cache's parent links and prune it to what is showing."""
     by_path: dict[str, tuple] = {}
     children: dict[str, list[tuple]] = defaultdict(list)
@@ -329,7 +333,7 @@ def _tree_from_cache(app: AppInfo, items: list[tuple], pick: WindowPicker | None
 
     root_item = by_path.get(app.path)
     root = make(root_item) if root_item else Node(app.bus, app.path, "application", app.name, frozenset())
-    windows = [make(it) for it in children.get(app.path, []) if _showing(it)]
+    windows = [make(it) for it in children.get(app.path, []) if _showing(it, visible_enough)]
     root.children = pick(app, windows) if pick is not None else windows
     counts = {it[0][1]: it[4] for it in items}
     incomplete: list[Node] = []
@@ -342,11 +346,16 @@ def _tree_from_cache(app: AppInfo, items: list[tuple], pick: WindowPicker | None
         if len(cached) < counts.get(node.path, 0):
             incomplete.append(node)
             continue
-        node.children = [make(it) for it in cached if _showing(it)]
+        node.children = [make(it) for it in cached if _showing(it, visible_enough)]
         stack.extend(node.children)
     return root, incomplete
 
 
-def _showing(item: tuple) -> bool:
+def _showing(item: tuple, visible_enough: bool) -> bool:
     states = item[9]
-    return bool(states and states[0] >> SHOWING & 1)
+    return bool(states and (states[0] >> SHOWING & 1 or (visible_enough and states[0] >> VISIBLE & 1)))
+
+
+def shown(states: frozenset[str], visible_enough: bool) -> bool:
+    """Whether a node is on screen. GTK 4.8 leaves SHOWING off most widgets: VISIBLE must do there."""
+    return "showing" in states or (visible_enough and "visible" in states)
