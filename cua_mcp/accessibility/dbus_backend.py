@@ -57,6 +57,7 @@ class DbusBackend:
         self._listening = False
         self._big: set[str] = set()  # apps whose cache proved too big to fetch whole
         self._gtk4: set[str] = set()  # apps whose SHOWING state is unreliable
+        self._names: dict[str, str] = {}  # so an app that stops answering can still be named
 
     def _listen(self) -> None:
         """Register as an event listener: at-spi2-atk only serves its cache to a bus with listeners."""
@@ -86,12 +87,14 @@ class DbusBackend:
         results = self.bus.call_many(calls, self.timeout)
         apps = []
         for i, (bus, path) in enumerate(refs):
+            if isinstance(results[4 * i], str):
+                self._names[bus] = results[4 * i]
             name, pid, toolkit, version = results[4 * i : 4 * i + 4]
             apps.append(
                 AppInfo(
                     bus=bus,
                     path=path,
-                    name=name if isinstance(name, str) else "(not answering)",
+                    name=name if isinstance(name, str) else self._names.get(bus) or _process_name(pid),
                     pid=pid if isinstance(pid, int) else None,
                     toolkit=f"{toolkit} {version}" if isinstance(toolkit, str) and isinstance(version, str) else "",
                     answering=not (isinstance(name, CallFailed) and name.timed_out),
@@ -302,6 +305,18 @@ def visible_range(r0: int, c0: int, r1: int, c1: int) -> list[tuple[int, int]]:
         cols = min(cols, MAX_CELLS)
         rows = max(1, MAX_CELLS // cols)
     return [(r, c) for r in range(r0, r0 + rows) for c in range(c0, c0 + cols)]
+
+
+def _process_name(pid: object) -> str:
+    """An app that does not answer cannot tell its name: the bus still knows its pid."""
+    if isinstance(pid, int):
+        try:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                argv0 = cmdline.read().split(b"\0")[0].decode(errors="replace")
+            return f"{argv0.rsplit('/', 1)[-1]} (pid {pid})"
+        except OSError:
+            pass
+    return "an app that does not answer"
 
 
 def _checked(results: list[Any]) -> list[Any]:
