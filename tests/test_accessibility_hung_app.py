@@ -41,8 +41,10 @@ def test_snapshot_with_a_stopped_app_returns_in_time_and_names_it(client, apps):
 
 def test_the_app_is_back_after_it_continues(client, apps):
     assert wait_until(
-        lambda: not client.call("snapshot", {"scope": "desktop"})["notes"]
-        and "gtk3-widget-factory" in client.call("snapshot", {"scope": "desktop"})["text"],
+        lambda: (
+            not client.call("snapshot", {"scope": "desktop"})["notes"]
+            and "gtk3-widget-factory" in client.call("snapshot", {"scope": "desktop"})["text"]
+        ),
         timeout=20,
         what="the app answering again",
     )
