@@ -114,34 +114,30 @@ class DbusBackend:
         replies = dict(zip(cached, self.bus.call_many(
             [Call(a.bus, "/org/a11y/atspi/cache", "org.a11y.atspi.Cache", "GetItems") for a in cached], self.timeout
         ), strict=True))  # fmt: skip
-        roots: list[Node] = []
         self._gtk4 |= {a.bus for a in live if a.toolkit.lower().startswith("gtk 4")}
+        answering = []
         for app in live:
             items = replies.get(app)
             if isinstance(items, CallFailed) and items.timed_out:
                 notes.append(f"{app.name} ({app.bus}) did not answer within {self.timeout:g} s: left out")
-                continue
+            else:
+                answering.append(app)
+        roots = [Node(a.bus, a.path, "application", a.name, frozenset()) for a in answering]
+        # Windows come from the app itself, one level for every app at once: caches disagree on them.
+        self._walk(roots, depth_limit=1)
+        for app, root in zip(answering, roots, strict=True):
+            if pick is not None:
+                root.children = pick(app, root.children)
+            items = replies.get(app)
             if isinstance(items, list) and len(items) > self.cache_limit:
                 self._big.add(app.bus)
-            if isinstance(items, CallFailed) or not items or app.bus in self._big:
-                root = self._walk_app(app, pick)  # Qt and others without a cache
-            else:
-                root, incomplete = _tree_from_cache(app, items, pick, app.bus in self._gtk4)
+            if isinstance(items, list) and items and app.bus not in self._big:
                 # The cache holds only objects the toolkit has created so far: walk the gaps.
-                for node in incomplete:
-                    node.children = []
-                self._walk(incomplete)
-            roots.append(root)
+                self._walk(_build_from_cache(root.children, items, app.bus in self._gtk4))
+            else:
+                self._walk(root.children)  # Qt and others without a cache
         self._fill(roots, notes)
         return roots, notes
-
-    def _walk_app(self, app: AppInfo, pick: WindowPicker | None) -> Node:
-        root = Node(app.bus, app.path, "application", app.name, frozenset())
-        self._walk([root], depth_limit=1)
-        if pick is not None:
-            root.children = pick(app, root.children)
-        self._walk(root.children)
-        return root
 
     def _walk(self, frontier: list[Node], depth_limit: int = _MAX_WALK_DEPTH) -> None:
         """A breadth-first walk below `frontier`, pruned to showing nodes: each level's calls go out together."""
@@ -195,7 +191,7 @@ class DbusBackend:
                     _short(ifaces) if isinstance(ifaces, list) else frozenset(),
                     desc if isinstance(desc, str) else "",
                 )
-                if not shown(node.states, node.bus in self._gtk4) and parent.role != "application":
+                if not shown(node.states, node.bus in self._gtk4):
                     continue
                 if MANAGES_DESCENDANTS_NAME in node.states and isinstance(count, int):
                     node.omitted_children = count
@@ -326,16 +322,16 @@ def _checked(results: list[Any]) -> list[Any]:
     return results
 
 
-def _tree_from_cache(
-    app: AppInfo, items: list[tuple], pick: WindowPicker | None, visible_enough: bool = False
-) -> tuple[Node, list[Node]]:
-    """Rebuild the app's tree from the cache's parent links and prune it to what is showing."""
-    by_path: dict[str, tuple] = {}
+def _build_from_cache(windows: list[Node], items: list[tuple], visible_enough: bool) -> list[Node]:
+    """Rebuild the windows' trees from the cache's parent links, pruned to what shows; returns the
+    nodes whose children the cache does not hold completely (to walk)."""
     children: dict[str, list[tuple]] = defaultdict(list)
+    counts: dict[str, int] = {}
     for item in items:
-        (_bus, path), _app, (_pbus, parent), *_ = item
-        by_path[path] = item
-        children[parent].append(item)
+        (_bus, path), _app, (_pbus, parent), _index, count, *_ = item
+        counts[path] = count
+        if path != parent:
+            children[parent].append(item)
     for siblings in children.values():
         siblings.sort(key=lambda it: (it[3] if it[3] >= 0 else 1 << 30, _path_order(it[0][1])))
 
@@ -346,24 +342,19 @@ def _tree_from_cache(
             node.omitted_children = count
         return node
 
-    root_item = by_path.get(app.path)
-    root = make(root_item) if root_item else Node(app.bus, app.path, "application", app.name, frozenset())
-    windows = [make(it) for it in children.get(app.path, []) if _showing(it, visible_enough)]
-    root.children = pick(app, windows) if pick is not None else windows
-    counts = {it[0][1]: it[4] for it in items}
     incomplete: list[Node] = []
-    stack = list(root.children)
+    stack = list(windows)
     while stack:
         node = stack.pop()
         if _manages_many(node):
             continue  # never enumerate: read the visible part later
         cached = children.get(node.path, [])
-        if len(cached) < counts.get(node.path, 0):
+        if node.path not in counts or len(cached) < counts[node.path]:
             incomplete.append(node)
             continue
         node.children = [make(it) for it in cached if _showing(it, visible_enough)]
         stack.extend(node.children)
-    return root, incomplete
+    return incomplete
 
 
 def _showing(item: tuple, visible_enough: bool) -> bool:
