@@ -46,6 +46,11 @@ def keep_text(node: Node) -> bool:
     return "Text" in node.interfaces and node.role in TEXT_ROLES and node.role != "password text"
 
 
+def keep_value(node: Node) -> bool:
+    # A spreadsheet cell's Value is always 0 (its content is text): not worth a call per cell.
+    return "Value" in node.interfaces and node.role != "table cell"
+
+
 def clean_text(text: str) -> str:
     # U+FFFC marks embedded objects; U+FFFD undecodable bytes: OSWorld drops both too.
     return text.replace("\ufffc", "").replace("\ufffd", "")[:TEXT_LIMIT]

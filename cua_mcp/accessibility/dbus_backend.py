@@ -17,7 +17,7 @@ from typing import Any
 
 from cua_mcp.accessibility._dbus import DEFAULT_TIMEOUT_S, AtspiBus, Call, CallFailed, prop
 from cua_mcp.accessibility._vocab import IFACE_PREFIX, SHOWING, VISIBLE, role_name, states_from_bits
-from cua_mcp.accessibility.backend import MAX_CELLS, WindowPicker, clean_text, keep_text
+from cua_mcp.accessibility.backend import MAX_CELLS, WindowPicker, clean_text, keep_text, keep_value
 from cua_mcp.accessibility.model import AppInfo, Node
 
 log = logging.getLogger(__name__)
@@ -166,33 +166,35 @@ class DbusBackend:
                     for (parent, _), ref in zip(asks, replies, strict=True)
                     if not isinstance(ref, CallFailed) and ref[1] != NULL_PATH
                 ]
+            # States first: most children of a big window do not show, and need nothing more.
+            states = self.bus.call_many([Call(bus, path, ACC, "GetState") for _, (bus, path) in found], self.timeout)
+            kept = [
+                (parent, ref, states_from_bits(state))
+                for (parent, ref), state in zip(found, states, strict=True)
+                if not isinstance(state, CallFailed) and shown(states_from_bits(state), ref[0] in self._gtk4)
+            ]
             calls = []
-            for _, (bus, path) in found:
+            for _, (bus, path), _ in kept:
                 calls += [
                     Call(bus, path, ACC, "GetRole"),
                     prop(bus, path, ACC, "Name"),
-                    Call(bus, path, ACC, "GetState"),
                     Call(bus, path, ACC, "GetInterfaces"),
-                    prop(bus, path, ACC, "Description"),
                     prop(bus, path, ACC, "ChildCount"),
                 ]
             results = self.bus.call_many(calls, self.timeout)
             frontier = []
-            for i, (parent, (bus, path)) in enumerate(found):
-                role, name, state, ifaces, desc, count = results[6 * i : 6 * i + 6]
-                if isinstance(role, CallFailed) or isinstance(state, CallFailed):
+            for i, (parent, (bus, path), node_states) in enumerate(kept):
+                role, name, ifaces, count = results[4 * i : 4 * i + 4]
+                if isinstance(role, CallFailed):
                     continue
                 node = Node(
                     bus,
                     path,
                     role_name(role),
                     name if isinstance(name, str) else "",
-                    states_from_bits(state),
+                    node_states,
                     _short(ifaces) if isinstance(ifaces, list) else frozenset(),
-                    desc if isinstance(desc, str) else "",
                 )
-                if not shown(node.states, node.bus in self._gtk4):
-                    continue
                 if MANAGES_DESCENDANTS_NAME in node.states and isinstance(count, int):
                     node.omitted_children = count
                 parent.children.append(node)
@@ -222,7 +224,7 @@ class DbusBackend:
             if keep_text(node):
                 calls.append(Call(node.bus, node.path, TEXT, "GetText", "ii", (0, -1)))
                 targets.append((node, "text"))
-            if "Value" in node.interfaces:
+            if keep_value(node):
                 calls.append(prop(node.bus, node.path, VALUE, "CurrentValue"))
                 targets.append((node, "value"))
         for (node, what), result in zip(targets, self.bus.call_many(calls, self.timeout), strict=True):
@@ -262,24 +264,24 @@ class DbusBackend:
         refs = self.bus.call_many(
             [Call(table.bus, table.path, TABLE, "GetAccessibleAt", "ii", (r, c)) for r, c in cells], self.timeout
         )
-        calls = []
-        for bus, path in _checked(refs):
-            calls += [
-                Call(bus, path, ACC, "GetRole"),
-                prop(bus, path, ACC, "Name"),
-                Call(bus, path, ACC, "GetState"),
-                Call(bus, path, ACC, "GetInterfaces"),
-            ]
+        cells_at = [tuple(r) for r in _checked(refs)]
+        if not cells_at:
+            return
+        # Cells of one table share role and interfaces: ask the first, then only name and state of each.
+        role, ifaces = self.bus.call_many(
+            [Call(*cells_at[0], ACC, "GetRole"), Call(*cells_at[0], ACC, "GetInterfaces")], self.timeout
+        )
+        role_text = role_name(role) if isinstance(role, int) else "table cell"
+        interfaces = _short(ifaces) if isinstance(ifaces, list) else frozenset()
+        calls = [c for bus, path in cells_at for c in (prop(bus, path, ACC, "Name"), Call(bus, path, ACC, "GetState"))]
         results = self.bus.call_many(calls, self.timeout)
         children = []
-        for i, (bus, path) in enumerate(_checked(refs)):
-            role, name, state, ifaces = results[4 * i : 4 * i + 4]
-            if isinstance(role, CallFailed) or isinstance(state, CallFailed):
+        for i, (bus, path) in enumerate(cells_at):
+            name, state = results[2 * i : 2 * i + 2]
+            if isinstance(state, CallFailed):
                 continue
-            children.append(
-                Node(bus, path, role_name(role), name if isinstance(name, str) else "", states_from_bits(state),
-                     _short(ifaces) if isinstance(ifaces, list) else frozenset())
-            )  # fmt: skip
+            name = name if isinstance(name, str) else ""
+            children.append(Node(bus, path, role_text, name, states_from_bits(state), interfaces))
         self._fill_nodes(children)
         table.children = [c for c in children if "showing" in c.states]
         table.omitted_children = max(0, table.omitted_children - len(table.children))

@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from cua_mcp.accessibility.backend import MAX_CELLS, WindowPicker, clean_text, keep_text
+from cua_mcp.accessibility.backend import MAX_CELLS, WindowPicker, clean_text, keep_text, keep_value
 from cua_mcp.accessibility.dbus_backend import visible_range
 from cua_mcp.accessibility.model import AppInfo, Node
 
@@ -107,7 +107,7 @@ class PyatspiBackend:
         if keep_text(node):
             text = acc.queryText()
             node.text = clean_text(text.getText(0, -1))
-        if "Value" in node.interfaces:
+        if keep_value(node):
             node.value = float(acc.queryValue().currentValue)
 
     def _walk(self, acc: Any, node: Node, gtk4: bool, depth: int) -> None:
