@@ -102,6 +102,10 @@ class Accessibility:
         _fix_window_relative(roots, chosen, windows)
         return Snapshot(roots, notes, label)
 
+    async def applications(self) -> list[AppInfo]:
+        """The applications on the accessibility bus, with pid and toolkit."""
+        return await self._run(lambda: self._backend.applications())  # type: ignore[union-attr]
+
     async def find(
         self, scope: str, role: str | None, name: str | None, text: str | None, states: list[str]
     ) -> tuple[list[Node], Snapshot]:
@@ -153,7 +157,7 @@ class Accessibility:
         """The element's centre in agent coordinates; an error if it has no box on screen."""
         node = await self.element(ref)
         windows = await self.desktop.list_windows()
-        apps = await self._run(lambda: self._backend.applications())  # type: ignore[union-attr]
+        apps = await self.applications()
         _fix_window_relative([_wrap(node, apps)], apps, windows)
         if node.box is None or node.box[2] <= 0 or node.box[3] <= 0:
             raise InvalidArgumentError(f"{ref} ({node.role}) has no box on screen: it may be hidden or scrolled away.")

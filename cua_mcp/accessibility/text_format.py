@@ -27,6 +27,15 @@ READABLE_ROLES = frozenset(
     {"label", "heading", "paragraph", "static", "caption", "status bar", "alert", "notification"}
 )
 WINDOW_ROLES = frozenset({"application", "frame", "dialog", "window", "alert", "file chooser"})
+MANAGED_CELL = "transient"  # cells a table makes on request (LibreOffice) carry TRANSIENT
+_OSWORLD_TAGS = frozenset(
+    {"alert", "canvas", "check-box", "combo-box", "entry", "icon", "image", "paragraph", "scroll-bar", "section",
+     "slider", "static", "table-cell", "terminal", "text"}
+)  # fmt: skip
+_OSWORLD_SUFFIXES = (
+    "item", "button", "heading", "label", "scrollbar", "searchbox", "textbox", "link", "tabelement", "textfield",
+    "textarea", "menu",
+)  # fmt: skip
 SHOWN_STATES = ("focused", "checked", "selected", "pressed", "expanded", "collapsed", "editable", "indeterminate")
 _TEXT_SHOWN = 200  # characters of a node's text shown in a snapshot line; read_text gives all
 
@@ -38,17 +47,24 @@ class Line:
 
 
 def interesting(node: Node) -> bool:
-    """What interactive mode keeps: controls that show, and readable text."""
+    """What interactive mode keeps: controls that show, readable text, and everything OSWorld's agents keep."""
     if node.role in WINDOW_ROLES:
         return True
+    named = bool(node.name.strip() or node.text)
+    if node.role == "table cell" and node.text is not None and MANAGED_CELL in node.states:
+        # A sheet's empty cells are covered by their table's line (which names the range shown).
+        return bool(node.text) or "focused" in node.states
     if node.role in CONTROL_ROLES:
-        # An empty cell or nameless control is noise unless it has focus or text.
-        if node.role == "table cell":
-            return bool(node.text or (node.name and node.text is None)) or "focused" in node.states
-        return bool(node.name or node.text or "focusable" in node.states or "Action" in node.interfaces)
-    if node.role in READABLE_ROLES:
-        return bool(node.name or node.text)
-    return "focusable" in node.states and bool(node.name)
+        return named or "focusable" in node.states or "Action" in node.interfaces
+    if node.role in READABLE_ROLES or osworld_keeps_role(node.role):
+        return named
+    return "focusable" in node.states and named
+
+
+def osworld_keeps_role(role: str) -> bool:
+    """OSWorld's agents' tag rule (mm_agents heuristic_retrieve.judge_node), on our role names."""
+    tag = role.replace(" ", "-")
+    return tag.startswith("document") or tag.endswith(_OSWORLD_SUFFIXES) or tag in _OSWORLD_TAGS
 
 
 def select(roots: list[Node], mode: str, keep: Callable[[Node], bool] | None = None) -> Iterator[Line]:
@@ -94,7 +110,9 @@ def format_line(node: Node, depth: int, space: AgentSpace) -> str:
     if node.value is not None:
         parts.append(f"value={node.value:g}")
     if node.omitted_children:
-        parts.append(f"({node.omitted_children} more children not listed: only what shows)")
+        cells = [c.name for c in node.children if c.role == "table cell" and c.name]
+        shown = f"cells {cells[0]}:{cells[-1]} show, empty ones not listed; " if cells else ""
+        parts.append(f"({shown}{node.omitted_children} more children not listed: only what shows)")
     return " ".join(parts)
 
 
