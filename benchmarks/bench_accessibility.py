@@ -12,12 +12,14 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import statistics
 import subprocess
 import sys
 import time
 import xml.etree.ElementTree as ET
+from typing import Any
 
 from cua_mcp.accessibility import osworld, text_format
 from cua_mcp.accessibility.model import Node
@@ -43,11 +45,87 @@ def _stats(times: list[float]) -> tuple[float, float]:
 # ----- the pyatspi side, in its own process (pyatspi binds one bus per process) -------------------
 
 
+def osworld_node(pyatspi, node, depth: int = 0, calc: bool = False) -> ET.Element:
+    """OSWorld's server walk (desktop_env/server/main.py `_create_atspi_node`), reading what it reads."""
+    ns = osworld.NS
+    attrib = {"name": node.name}
+    for state in node.getState().getStates():
+        attrib[f"{{{ns['st']}}}{pyatspi.stateToString(state).replace(' ', '_')}"] = "true"
+    for key, value in (node.get_attributes() or {}).items():
+        if key:
+            attrib[f"{{{ns['attr']}}}{key}"] = value
+    if attrib.get(f"{{{ns['st']}}}visible") == "true" and attrib.get(f"{{{ns['st']}}}showing") == "true":
+        try:
+            ext = node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+            attrib[f"{{{ns['cp']}}}screencoord"] = str((ext.x, ext.y))
+            attrib[f"{{{ns['cp']}}}size"] = str((ext.width, ext.height))
+        except NotImplementedError:
+            pass
+    text = ""
+    try:
+        t = node.queryText()
+        text = t.getText(0, t.characterCount).replace("\ufffc", "").replace("\ufffd", "")
+    except NotImplementedError:
+        pass
+    with contextlib.suppress(NotImplementedError):
+        attrib[f"{{{ns['val']}}}value"] = str(node.queryValue().currentValue)
+    try:
+        action = node.queryAction()
+        for i in range(action.nActions):
+            attrib[f"{{{ns['act']}}}{action.getName(i).replace(' ', '-')}_desc"] = action.getDescription(i)
+    except NotImplementedError:
+        pass
+    role = node.getRoleName().strip()
+    calc = calc or role == "document spreadsheet"
+    element = ET.Element((role or "unknown").replace(" ", "-"), attrib)
+    if text:
+        element.text = text
+    if depth == 50:
+        return element
+    if calc and role == "table":
+        # OSWorld's loop over a sheet: rows of 16384 columns, from the first showing cell until one does not show.
+        base, first, col0 = 0, False, None
+        for r in range(1_048_576):
+            clm = 0
+            for clm in range(col0 or 0, 16384):
+                child = node[base + clm]
+                if child.getState().contains(pyatspi.STATE_SHOWING):
+                    element.append(osworld_node(pyatspi, child, depth + 1, calc))
+                    if not first:
+                        col0, first = clm, True
+                elif (first and col0 is not None) or clm >= 500:
+                    break
+            if (first and clm == col0) or (not first and r >= 500):
+                break
+            base += 16384
+        return element
+    for i, child in enumerate(node):
+        if i == 1024:
+            break
+        if child is not None:
+            element.append(osworld_node(pyatspi, child, depth + 1, calc))
+    return element
+
+
 def pyatspi_worker(runs: int, targets: dict[str, str]) -> None:
     from cua_mcp.accessibility.pyatspi_backend import PyatspiBackend
 
     backend = PyatspiBackend(timeout=10)
-    out: dict[str, list[float]] = {}
+    pyatspi = backend.pyatspi
+    out: dict[str, Any] = {"osworld": {}, "osworld_table": {}}
+    for app_name, title in targets.items():
+        app = next(a for a in pyatspi.Registry.getDesktop(0) if a is not None and a.name == app_name)
+        window = next((w for w in app if w is not None and w.name == title), app[0])
+        times, root = [], None
+        for _ in range(max(1, runs // 3)):  # OSWorld's walk is slow: fewer runs
+            start = time.perf_counter()
+            root = ET.Element("desktop-frame")
+            root.append(osworld_node(pyatspi, window, 1))
+            times.append(time.perf_counter() - start)
+        out["osworld"][app_name] = times
+        xml = ET.tostring(root, encoding="unicode")
+        rows = [[e.tag, e.get("name", ""), e.text or ""] for e in osworld.filter_nodes(ET.fromstring(xml))]
+        out["osworld_table"][app_name] = [osworld.linearize(xml), rows]
     for app_name, title in targets.items():
         times = []
         for _ in range(runs):
@@ -68,21 +146,22 @@ def pyatspi_worker(runs: int, targets: dict[str, str]) -> None:
 # ----- sizes: our text snapshot against OSWorld's linearized table --------------------------------
 
 
-def sizes(roots: list[Node], desktop: Desktop) -> tuple[int, int, list[str]]:
-    """(our characters, OSWorld's characters, OSWorld-kept elements missing from ours)."""
+def sizes(roots: list[Node], desktop: Desktop, table: str, rows: list[list[str]]) -> tuple[int, int, list[str]]:
+    """(our characters, OSWorld's table characters, OSWorld-kept elements missing from ours).
+
+    An OSWorld row is present when our snapshot lists a node of the same role and name; an empty sheet
+    cell is present when our table line names a range of cells that show (its cells are not listed)."""
     lines = list(text_format.select(roots, "interactive"))
     ours, _ = text_format.render(lines, desktop.space, 400, 40)
-    xml = osworld.to_xml(roots)
-    table = osworld.linearize(xml)
     listed = {(line.node.role, line.node.name.strip()) for line in lines}
-    tables = {n.name for line in lines for n in [line.node] if n.omitted_children}
+    sheet_listed = any(line.node.omitted_children for line in lines)
     missing = []
-    for element in osworld.filter_nodes(ET.fromstring(xml)):
-        role, name = element.tag.replace("-", " "), element.get("name", "").strip()
-        if (role, name) in listed:
+    for tag, name, text in rows:
+        role = tag.replace("-", " ")
+        if (role, name.strip()) in listed:
             continue
-        if role == "table cell" and not element.text and tables:
-            continue  # an empty sheet cell: its table's line names the range that shows
+        if role == "table cell" and not text and sheet_listed:
+            continue
         missing.append(f"{role} {name!r}")
     return len(ours), len(table), missing
 
@@ -136,9 +215,10 @@ async def measure(runs: int) -> str:
         slow = json.loads(worker.stdout)
 
         rows = [
-            "| app | scope | nodes | fast p50 / p90 ms | pyatspi walk p50 / p90 ms | speed-up | our text chars | "
-            "OSWorld table chars | ratio | OSWorld elements missing from ours |",
-            "|---|---|---|---|---|---|---|---|---|---|",
+            "| app | scope | nodes | cua-mcp p50 / p90 ms | pyatspi walk, same nodes and fields, p50 / p90 ms | "
+            "speed-up | OSWorld's pyatspi walk p50 ms | our text chars | OSWorld table chars | ratio | "
+            "OSWorld rows missing from ours |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name in [*scopes, "desktop"]:
             f50, f90 = _stats(fast[name])
@@ -146,12 +226,13 @@ async def measure(runs: int) -> str:
             nodes = sum(1 for r in roots_of[name] for _ in r.walk())
             size = ""
             if name != "desktop":
-                ours, theirs, missing = sizes(roots_of[name], desktop)
-                size = f"{ours} | {theirs} | {ours / theirs:.2f} | {len(missing)}" + (
+                ours, theirs, missing = sizes(roots_of[name], desktop, *slow["osworld_table"][name])
+                o50, _ = _stats(slow["osworld"][name])
+                size = f"{o50:.0f} | {ours} | {theirs} | {ours / theirs:.2f} | {len(missing)}" + (
                     f" ({', '.join(missing[:3])})" if missing else ""
                 )
             else:
-                size = "| | |"
+                size = " | | | |"
             label = labels[name] if name != "desktop" else "all four apps"
             rows.append(
                 f"| {label} | {'window' if name != 'desktop' else 'desktop'} | {nodes} | {f50:.0f} / {f90:.0f} | "

@@ -23,11 +23,11 @@ def calc(session, client):
 def test_focused_window_snapshot_lists_visible_cells_with_values(client, calc):
     snap = client.call("snapshot", {"max_nodes": 2000})
     text = snap["text"]
-    assert re.search(r'- table "Sheet.*" \[ref=e\d+\] .*more children not listed', text)
+    assert re.search(r'table "Sheet.*" \[ref=e\d+\] .*more children not listed', text)
     for row_number, row in enumerate(CALC_ROWS[:10], start=1):
         for column, value in zip("ABC", row, strict=True):
             assert re.search(
-                rf'- table cell "{column}{row_number}" \[ref=e\d+\] \(\d+,\d+ \d+x\d+\)[^\n]*= "{value}"', text
+                rf'table cell "{column}{row_number}" \[ref=e\d+\] \(\d+,\d+ \d+x\d+\)[^\n]*= "{value}"', text
             ), f"{column}{row_number}={value} missing"
     assert snap["left_out"] == 0
 

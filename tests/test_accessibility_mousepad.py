@@ -27,9 +27,9 @@ def test_snapshot_lists_the_window_with_refs_and_boxes(client, mousepad):
     snap = client.call("snapshot")
     assert snap["scope"].startswith("window")
     first = snap["text"].splitlines()[0]
-    assert re.match(r'- application "mousepad" \[ref=e\d+\]', first)
-    assert re.search(r'- frame ".*Mousepad" \[ref=e\d+\] \(\d+,\d+ \d+x\d+\)', snap["text"])
-    assert re.search(r'- menu "File" \[ref=e\d+\]', snap["text"])
+    assert re.match(r'application "mousepad" \[ref=e\d+\]', first)
+    assert re.search(r' frame ".*Mousepad" \[ref=e\d+\] \(\d+,\d+ \d+x\d+\)', snap["text"])
+    assert re.search(r' menu "File" \[ref=e\d+\]', snap["text"])
 
 
 def test_type_text_by_ref_and_read_it_back(client, mousepad):

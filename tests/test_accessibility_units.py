@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from cua_mcp.accessibility import osworld, text_format
-from cua_mcp.accessibility.dbus_backend import visible_range
+from cua_mcp.accessibility.dbus_backend import a1_name, visible_range
 from cua_mcp.accessibility.model import Node
 from cua_mcp.accessibility.refs import RefTable
 from cua_mcp.errors import InvalidArgumentError, StaleRefError
@@ -42,8 +42,8 @@ def test_interactive_text_format_scales_boxes_and_skips_containers():
     space = AgentSpace.for_screen(1920, 1080, 1280)
     text, left_out = text_format.render(list(text_format.select([root], "interactive")), space, 100, 40)
     lines = text.splitlines()
-    assert lines[0] == '- application "demo"'
-    assert '    - push button "OK" [ref=e3] (133,66 53x20)' in lines
+    assert lines[0] == 'application "demo"'
+    assert '  push button "OK" [ref=e3] (133,66 53x20)' in lines
     assert "filler" not in text
     assert '= "say \\"hi\\""' in text and left_out == 0
 
@@ -69,4 +69,51 @@ def test_osworld_xml_round_trips_through_its_linearization():
 def test_visible_range_is_capped_row_major():
     cells = visible_range(0, 0, 99, 99)
     assert cells[0] == (0, 0) and cells[1] == (0, 1)
-    assert len(cells) <= 240
+    assert len(cells) <= 2000
+    assert visible_range(0, 0, 9, 2)[-1] == (9, 2)
+
+
+def test_a1_names():
+    assert [a1_name(0, 0), a1_name(9, 27), a1_name(0, 25), a1_name(4, 701)] == ["A1", "AB10", "Z1", "ZZ5"]
+
+
+def test_encoded_calls_match_jeepney():
+    from jeepney import DBusAddress, new_method_call
+
+    from cua_mcp.accessibility._dbus import Call, _encode_call
+
+    for call in (
+        Call(":1.2", "/org/a11y/atspi/accessible/12", "org.a11y.atspi.Accessible", "GetRole"),
+        Call(":1.25", "/o/p", "org.a11y.atspi.Text", "GetText", "ii", (0, -1)),
+        Call(":1.2", "/o/p", "org.a11y.atspi.EditableText", "InsertText", "isi", (3, "héllo 日本", 13)),
+        Call(":1.2", "/o/p", "org.a11y.atspi.Component", "GetAccessibleAtPoint", "iiu", (3, 4, 0)),
+    ):
+        expected = new_method_call(
+            DBusAddress(call.path, call.bus, call.interface), call.method, call.signature, call.args
+        )
+        assert _encode_call(call, 7) == expected.serialise(serial=7)
+
+
+def test_wire_parses_what_jeepney_writes():
+    from jeepney import DBusAddress, new_method_call, new_method_return
+
+    from cua_mcp.accessibility import _wire
+
+    call = new_method_call(DBusAddress("/p", ":1.2", "org.x"), "M")
+    call.header.serial = 9
+    bodies = [
+        ("u", (61,)),
+        ("a(so)", ([(":1.2", "/a/1"), (":1.3", "/b")],)),
+        ("v", (("s", "Name"),)),
+        ("(iiii)", ((1, -2, 3, 4),)),
+        ("au", ([1, 2],)),
+        ("as", (["A", "B"],)),
+        (
+            "a((so)(so)(so)iiassusau)",
+            ([((":1", "/a"), (":1", "/r"), (":1", "/r"), 0, 2, ["I"], "n", 43, "d", [1, 0])],),
+        ),
+    ]
+    for signature, body in bodies:
+        parsed = _wire.parse(new_method_return(call, signature, body).serialise(serial=10))
+        assert parsed.kind == _wire.METHOD_RETURN and parsed.reply_serial == 9
+        assert parsed.body == body

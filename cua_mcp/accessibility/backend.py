@@ -24,7 +24,7 @@ TEXT_ROLES = frozenset(
     }
 )  # fmt: skip
 TEXT_LIMIT = 4000  # characters of text kept per node in a snapshot; read_text reads all of it
-MAX_CELLS = 240  # visible cells read from one table that manages its descendants (LibreOffice answers slowly)
+MAX_CELLS = 2000  # visible cells read from a table that manages its descendants (a full-HD sheet shows ~1100)
 WORD = 2**31 - 1  # what LibreOffice reports as a sheet's child count
 
 

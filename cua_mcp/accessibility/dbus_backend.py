@@ -273,16 +273,42 @@ class DbusBackend:
         )
         role_text = role_name(role) if isinstance(role, int) else "table cell"
         interfaces = _short(ifaces) if isinstance(ifaces, list) else frozenset()
-        calls = [c for bus, path in cells_at for c in (prop(bus, path, ACC, "Name"), Call(bus, path, ACC, "GetState"))]
+        # One round trip: name, state and text of every cell, and extents of the first row and column
+        # only: a sheet is a grid, so a cell's box is its column's x and width and its row's y and height.
+        grid = dict(zip(cells, cells_at, strict=False))
+        rows, cols = sorted({r for r, _ in grid}), sorted({c for _, c in grid})
+        edge = [(r, cols[0]) for r in rows] + [(rows[0], c) for c in cols[1:]]
+        # Spreadsheets name cells A1, B1, ...: when the corner cells say so, the names need no calls.
+        corners = self.bus.call_many([prop(*cells_at[0], ACC, "Name"), prop(*cells_at[-1], ACC, "Name")], self.timeout)
+        a1 = corners == [a1_name(*cells[0]), a1_name(*cells[len(cells_at) - 1])]
+        width = 1 if a1 else 2
+        calls = []
+        for bus, path in cells_at:
+            calls.append(Call(bus, path, ACC, "GetState"))
+            if not a1:
+                calls.append(prop(bus, path, ACC, "Name"))
+        if "Text" in interfaces:
+            calls += [Call(bus, path, TEXT, "GetText", "ii", (0, -1)) for bus, path in cells_at]
+        calls += [Call(*grid[rc], COMPONENT, "GetExtents", "u", (_SCREEN,)) for rc in edge]
         results = self.bus.call_many(calls, self.timeout)
+        n = len(cells_at)
+        texts = results[width * n : (width + 1) * n] if "Text" in interfaces else [None] * n
+        boxes = dict(zip(edge, results[-len(edge) :], strict=True))
         children = []
-        for i, (bus, path) in enumerate(cells_at):
-            name, state = results[2 * i : 2 * i + 2]
+        for i, ((r, c), (bus, path)) in enumerate(zip(cells, cells_at, strict=False)):
+            state = results[width * i]
+            name = a1_name(r, c) if a1 else results[width * i + 1]
             if isinstance(state, CallFailed):
                 continue
-            name = name if isinstance(name, str) else ""
-            children.append(Node(bus, path, role_text, name, states_from_bits(state), interfaces))
-        self._fill_nodes(children)
+            node = Node(
+                bus, path, role_text, name if isinstance(name, str) else "", states_from_bits(state), interfaces
+            )
+            if isinstance(texts[i], str):
+                node.text = clean_text(texts[i])
+            column, row = boxes.get((rows[0], c)), boxes.get((r, cols[0]))
+            if not isinstance(column, CallFailed | None) and not isinstance(row, CallFailed | None):
+                node.box = (column[0], row[1], column[2], row[3])
+            children.append(node)
         table.children = [c for c in children if "showing" in c.states]
         table.omitted_children = max(0, table.omitted_children - len(table.children))
 
@@ -293,6 +319,16 @@ MANAGES_DESCENDANTS_NAME = "manages descendants"
 def _manages_many(node: Node) -> bool:
     """A node whose children must not be enumerated: it manages more than we would ever list."""
     return MANAGES_DESCENDANTS_NAME in node.states and node.omitted_children > MAX_CELLS
+
+
+def a1_name(row: int, column: int) -> str:
+    """A spreadsheet cell's name: (0, 0) -> A1, (9, 27) -> AB10."""
+    letters = ""
+    column += 1
+    while column:
+        column, rest = divmod(column - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
 
 
 def visible_range(r0: int, c0: int, r1: int, c1: int) -> list[tuple[int, int]]:

@@ -55,7 +55,8 @@ def interesting(node: Node) -> bool:
         # A sheet's empty cells are covered by their table's line (which names the range shown).
         return bool(node.text) or "focused" in node.states
     if node.role in CONTROL_ROLES:
-        return named or "focusable" in node.states or "Action" in node.interfaces
+        # A control with no name or text cannot be told apart from its neighbours, except a field to fill.
+        return named or "focused" in node.states or "editable" in node.states
     if node.role in READABLE_ROLES or osworld_keeps_role(node.role):
         return named
     return "focusable" in node.states and named
@@ -70,15 +71,18 @@ def osworld_keeps_role(role: str) -> bool:
 def select(roots: list[Node], mode: str, keep: Callable[[Node], bool] | None = None) -> Iterator[Line]:
     """The nodes a snapshot shows, with their output depth (kept ancestors only)."""
 
-    def visit(node: Node, depth: int) -> Iterator[Line]:
+    def visit(node: Node, depth: int, context: str) -> Iterator[Line]:
         shown = (mode == "all" or interesting(node)) and (keep is None or keep(node) or node.role in WINDOW_ROLES)
+        # A label inside a button that already carries its words adds nothing (GTK 4 buttons).
+        if shown and mode != "all" and node.role == "label" and node.name.strip() in context:
+            shown = False
         if shown:
             yield Line(node, depth)
         for child in node.children:
-            yield from visit(child, depth + 1 if shown else depth)
+            yield from visit(child, depth + 1 if shown else depth, node.name if shown else context)
 
     for root in roots:
-        yield from visit(root, 0)
+        yield from visit(root, 0, "")
 
 
 def box_in_space(node: Node, space: AgentSpace) -> tuple[int, int, int, int] | None:
@@ -90,7 +94,7 @@ def box_in_space(node: Node, space: AgentSpace) -> tuple[int, int, int, int] | N
 
 
 def format_line(node: Node, depth: int, space: AgentSpace) -> str:
-    parts = [f"{'  ' * depth}- {node.role}"]
+    parts = [f"{' ' * depth}{node.role}"]
     if node.name:
         parts.append(_quote(node.name.strip()))
     if node.ref:
