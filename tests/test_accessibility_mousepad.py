@@ -61,6 +61,28 @@ def test_osworld_xml_parses_and_linearizes(client, mousepad):
     assert any(row.startswith("menu\tFile\t") for row in table.splitlines())
 
 
+def test_screenshot_marks_number_the_controls_with_refs(client, mousepad):
+    data, mime, meta = client.image({"marks": True})
+    assert mime == "image/png" and data
+    assert meta["marks"] and all(re.fullmatch(r"e\d+", m["ref"]) for m in meta["marks"])
+    assert any(m["role"] == "menu" and m["name"] == "File" for m in meta["marks"])
+
+
+def test_move_mouse_to_a_ref_lands_in_its_box(client, mousepad):
+    menu = client.call("find", {"role": "menu", "name": "File", "scope": "mousepad"})["elements"][0]
+    cursor = client.call("move_mouse", {"ref": menu["ref"]})["cursor"]
+    x, y, w, h = menu["box"]
+    assert x <= cursor[0] <= x + w and y <= cursor[1] <= y + h
+
+
+def test_wait_for_text(client, mousepad):
+    ref = editor_ref(client)
+    client.call("set_value", {"ref": ref, "value": "ready"})
+    assert client.call("wait_for", {"ref": ref, "until": "text_contains", "value": "ready", "timeout": 5})["met"]
+    waited = client.call("wait_for", {"name": "No such thing", "until": "appears", "timeout": 0.5})
+    assert waited["met"] is False and "did not hold" in waited["detail"]
+
+
 def test_closed_window_gives_a_stale_ref_error(client, mousepad):
     ref = editor_ref(client)
     for proc in mousepad.app_processes:

@@ -39,7 +39,7 @@ def build_server(
     registrar = ToolRegistrar(server, groups)
     # One accessibility client per desktop: it holds the refs that stay valid across snapshots.
     a11y = Accessibility(desktop, a11y_backend)
-    screen.register(registrar, desktop)
+    screen.register(registrar, desktop, a11y)
     input.register(registrar, desktop, a11y)
     accessibility.register(registrar, a11y)
     return server, registrar

@@ -79,17 +79,21 @@ def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None 
 
     @tools.tool(group="input", title="Drag", read_only=False, destructive=True)
     async def drag(
-        from_x: X,
-        from_y: Y,
-        to_x: X,
-        to_y: Y,
+        from_x: X = None,
+        from_y: Y = None,
+        to_x: X = None,
+        to_y: Y = None,
         button: Button = "left",
         modifiers: Modifiers = [],  # noqa: B006
+        from_ref: RefArg = None,
+        to_ref: RefArg = None,
     ) -> ActionResult:
-        """Press at (from_x, from_y), move to (to_x, to_y) in small steps, release: move windows,
-        sliders, selections, files."""
-        await desktop.drag((from_x, from_y), (to_x, to_y), button, modifiers)
-        return await result(f"dragged ({from_x}, {from_y}) -> ({to_x}, {to_y})")
+        """Press at (from_x, from_y) or the centre of from_ref, move to (to_x, to_y) or to_ref's centre in
+        small steps, release: move windows, sliders, selections, files."""
+        start = await point(from_x, from_y, from_ref)
+        end = await point(to_x, to_y, to_ref)
+        await desktop.drag(start, end, button, modifiers)
+        return await result(f"dragged ({start[0]}, {start[1]}) -> ({end[0]}, {end[1]})")
 
     @tools.tool(group="input", title="Press a mouse button", read_only=False, destructive=True)
     async def mouse_down(button: Button = "left") -> ActionResult:
