@@ -40,15 +40,12 @@ def launch_calc(session: SandboxSession) -> subprocess.Popen:
 
 
 def launch_chromium(session: SandboxSession) -> subprocess.Popen:
-    """Chromium on a local page; as root it needs --no-sandbox, and its web content is only in the
-    accessibility tree with --force-renderer-accessibility."""
+    """Chromium on a local page (the sandbox adds the flags that make it accessible)."""
     page = Path(session.env["HOME"]) / "order.html"
     page.write_text(PAGE)
     return session.launch(
         [
             "chromium",
-            "--no-sandbox",
-            "--force-renderer-accessibility",
             "--no-first-run",
             "--no-default-browser-check",
             "--disable-gpu",
