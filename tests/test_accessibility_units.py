@@ -36,6 +36,16 @@ def test_refs_are_stable_and_fail_closed():
         refs.resolve("button 3")
 
 
+def test_ref_table_is_bounded_and_drops_the_least_recently_used():
+    refs = RefTable(limit=2)
+    first, second = refs.ref_for(":1", "/a"), refs.ref_for(":1", "/b")
+    assert refs.ref_for(":1", "/a") == first  # used again: now the most recent
+    third = refs.ref_for(":1", "/c")
+    assert third == "e3" and refs.resolve(first) == (":1", "/a")
+    with pytest.raises(StaleRefError):
+        refs.resolve(second)
+
+
 def test_interactive_text_format_scales_boxes_and_skips_containers():
     root = tree()
     root.children[0].children[0].children[0].ref = "e3"

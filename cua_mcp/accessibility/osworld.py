@@ -4,7 +4,8 @@ agents' linearization (the TSV table they feed a model), used to compare sizes.
 Schema (OSWorld desktop_env/server): each element is named by its role (spaces -> '-'), carries
 `name`, states as `st:NAME="true"`, `cp:screencoord="(x, y)"` and `cp:size="(w, h)"` when visible
 and showing, `val:value` for values, and its text as the element body; the root is `desktop-frame`.
-Coordinates here are screen pixels, as in OSWorld.
+Coordinates are screen pixels as in OSWorld, or the agent coordinate space when one is given (so that
+the numbers an agent reads are the ones click takes).
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from __future__ import annotations
 import xml.etree.ElementTree as ET
 
 from cua_mcp.accessibility.model import Node
+from cua_mcp.sandbox.space import AgentSpace
 
 NS = {
     "st": "https://accessibility.ubuntu.example.org/ns/state",
@@ -31,25 +33,29 @@ def _q(prefix: str, name: str) -> str:
     return f"{{{NS[prefix]}}}{name}"
 
 
-def to_element(node: Node) -> ET.Element:
+def to_element(node: Node, space: AgentSpace | None = None) -> ET.Element:
     attrib = {"name": node.name}
     for state in sorted(node.states):
         attrib[_q("st", state.replace(" ", "_"))] = "true"
     if node.box is not None and "visible" in node.states and "showing" in node.states:
-        attrib[_q("cp", "screencoord")] = str(tuple(node.box[:2]))
-        attrib[_q("cp", "size")] = str(tuple(node.box[2:]))
+        box = node.box
+        if space is not None and box[2] > 0 and box[3] > 0:
+            x, y = space.from_screen(box[0], box[1])
+            box = (x, y, max(1, round(box[2] * space.scale)), max(1, round(box[3] * space.scale)))
+        attrib[_q("cp", "screencoord")] = str(tuple(box[:2]))
+        attrib[_q("cp", "size")] = str(tuple(box[2:]))
     if node.value is not None:
         attrib[_q("val", "value")] = str(node.value)
     element = ET.Element((node.role or "unknown").replace(" ", "-"), attrib)
     if node.text:
         element.text = node.text
-    element.extend(to_element(child) for child in node.children)
+    element.extend(to_element(child, space) for child in node.children)
     return element
 
 
-def to_xml(roots: list[Node]) -> str:
+def to_xml(roots: list[Node], space: AgentSpace | None = None) -> str:
     root = ET.Element("desktop-frame")
-    root.extend(to_element(r) for r in roots)
+    root.extend(to_element(r, space) for r in roots)
     return ET.tostring(root, encoding="unicode")
 
 

@@ -32,6 +32,9 @@ Scope = Annotated[
 ]
 
 
+_TEXT_IN_RESULTS = 2000  # characters of an element's text in find results; read_text gives all
+
+
 class Element(BaseModel):
     ref: str
     role: str
@@ -84,7 +87,9 @@ def element_model(node: Node, a11y: Accessibility) -> Element:
         name=node.name,
         box=list(box) if box else None,
         states=sorted(node.states),
-        text=node.text,
+        text=node.text
+        if node.text is None or len(node.text) <= _TEXT_IN_RESULTS
+        else node.text[:_TEXT_IN_RESULTS] + "…",
         value=node.value,
     )
 
@@ -103,7 +108,10 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
             str | None, Field(max_length=200, description="Keep only nodes whose role, name or text contains this.")
         ] = None,
         format: Annotated[
-            Literal["text", "osworld_xml"], Field(description="text (compact, with refs) or OSWorld's XML schema.")
+            Literal["text", "osworld_xml"],
+            Field(
+                description="text (compact, with refs) or OSWorld's XML schema (no refs; boxes in agent coordinates)."
+            ),
         ] = "text",
     ) -> SnapshotResult:
         """The screen as a tree of named elements (role "name" [ref=eN] (x,y wxh) states = text), boxes in
@@ -112,7 +120,7 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
         element exists. Only what is showing is listed."""
         snap = await a11y.snapshot(scope)
         if format == "osworld_xml":
-            xml = osworld.to_xml(snap.roots)
+            xml = osworld.to_xml(snap.roots, a11y.desktop.space)
             return SnapshotResult(
                 scope=snap.scope, text=xml, nodes=sum(1 for _ in snap.nodes()), left_out=0, notes=snap.notes
             )
