@@ -43,7 +43,10 @@ class Backend(Protocol):
 
 
 def keep_text(node: Node) -> bool:
-    return "Text" in node.interfaces and node.role in TEXT_ROLES and node.role != "password text"
+    """Text-like roles, and any nameless node with text (a label whose words are only in its text)."""
+    if "Text" not in node.interfaces or node.role == "password text":
+        return False
+    return node.role in TEXT_ROLES or not node.name.strip()
 
 
 def keep_value(node: Node) -> bool:

@@ -74,7 +74,7 @@ def select(roots: list[Node], mode: str, keep: Callable[[Node], bool] | None = N
     def visit(node: Node, depth: int, context: str) -> Iterator[Line]:
         shown = (mode == "all" or interesting(node)) and (keep is None or keep(node) or node.role in WINDOW_ROLES)
         # A label inside a button that already carries its words adds nothing (GTK 4 buttons).
-        if shown and mode != "all" and node.role == "label" and node.name.strip() in context:
+        if shown and mode != "all" and node.role == "label" and node.name.strip() and node.name.strip() in context:
             shown = False
         if shown:
             yield Line(node, depth)
