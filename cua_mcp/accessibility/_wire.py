@@ -121,20 +121,35 @@ def parse(buf: bytes) -> Reply:
     pre = "<" if buf[0:1] == b"l" else ">"
     kind = buf[1]
     _body_len, _serial, fields_len = struct.unpack_from(pre + "III", buf, 4)
-    reader = _Reader(buf, 16, pre)
     stop = 16 + fields_len
     reply_serial, error_name, signature = -1, "", ""
-    while reader.pos < stop:
-        reader.align(8)
-        code = buf[reader.pos]
-        reader.pos += 1
-        _sig, value = reader.read("v")
-        if code == 5:
-            reply_serial = value
-        elif code == 4:
-            error_name = value
-        elif code == 8:
-            signature = value
+    # Header fields by hand (they are most of a small reply): code, one-letter signature, value.
+    pos = 16
+    unpack = struct.unpack_from
+    uint = pre + "I"
+    while pos < stop:
+        pos += -pos % 8
+        code, type_code = buf[pos], buf[pos + 2]
+        pos += 4
+        if type_code in (115, 111):  # 's', 'o'
+            (n,) = unpack(uint, buf, pos)
+            if code == 4:
+                error_name = buf[pos + 4 : pos + 4 + n].decode()
+            pos += 4 + n + 1
+        elif type_code == 117:  # 'u'
+            if code == 5:
+                (reply_serial,) = unpack(uint, buf, pos)
+            pos += 4
+        elif type_code == 103:  # 'g'
+            n = buf[pos]
+            if code == 8:
+                signature = buf[pos + 1 : pos + 1 + n].decode()
+            pos += 1 + n + 1
+        else:  # not sent by buses in practice: fall back to the general reader
+            reader = _Reader(buf, pos - 3, pre)
+            reader.read("v")
+            pos = reader.pos
+    reader = _Reader(buf, stop, pre)
     reader.pos = stop + (-stop % 8)
     body = tuple(reader.read(t) for t in _split(signature)) if kind in (METHOD_RETURN, ERROR) else ()
     return Reply(kind, reply_serial, error_name, body)
