@@ -58,8 +58,11 @@ def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None 
     ) -> ActionResult:
         """Click at a point of the screenshot (agent coordinates). Use count=2 to open or select a word,
         count=3 to select a line, modifiers for ctrl/shift-click. With ref (from snapshot) instead of x/y, a
-        plain left click runs the element's own default action where it has one, else clicks its centre."""
-        if ref is not None and a11y is not None and button == "left" and count == 1 and not modifiers and x is None:
+        plain left click runs the element's own default action where it has one (press, toggle, ...), else
+        (and on text fields) clicks its centre."""
+        plain = button == "left" and count == 1 and not modifiers and x is None and y is None
+        # A text field's own action is "activate" (Return): clicking one means putting the caret in it.
+        if ref is not None and a11y is not None and plain and "editable" not in (await a11y.element(ref)).states:
             node, ran = await a11y.do_action(ref, None)
             if ran is not None:
                 return await result(f"ran {ran!r} on {ref} ({node.role} {node.name!r})")
