@@ -77,7 +77,10 @@ class Accessibility:
                 if self.backend_name == "pyatspi":
                     from cua_mcp.accessibility.pyatspi_backend import PyatspiBackend
 
-                    self._backend = PyatspiBackend(self._bus.address, self.timeout)
+                    try:
+                        self._backend = PyatspiBackend(self._bus.address, self.timeout)
+                    except RuntimeError as exc:
+                        raise AccessibilityError(str(exc)) from exc
                 else:
                     self._backend = DbusBackend(self._bus, self.timeout)
             return job()

@@ -8,6 +8,7 @@ stdout carries the protocol: every log line goes to stderr.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import re
 import signal
@@ -91,6 +92,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument("--version", action="version", version=f"cua-mcp {__version__}")
     args = parser.parse_args(argv)
+    if args.a11y_backend == "pyatspi" and importlib.util.find_spec("pyatspi") is None:
+        parser.error("--a11y-backend pyatspi needs pyatspi (Debian's python3-pyatspi) importable; use dbus")
     if args.display and args.launch:
         parser.error("--launch starts apps on a sandbox desktop; attach mode (--display) starts nothing")
     return args
