@@ -8,6 +8,7 @@ Scopes are resolved with the window manager's view (which X window is active, an
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
@@ -41,6 +42,7 @@ class Accessibility:
         self._bus: AtspiBus | None = None
         self._backend: Backend | None = None
         self._elements: Elements | None = None
+        self._session_address: str | None = None
 
     def close(self) -> None:
         def shut() -> None:
@@ -65,8 +67,10 @@ class Accessibility:
 
     def _connected(self, job: Callable[[], T]) -> Callable[[], T]:
         def run() -> T:
+            address = self.desktop.app_env.get("DBUS_SESSION_BUS_ADDRESS")
+            if self._bus is not None and address != self._session_address:
+                self._disconnect()  # the sandbox was restarted: new buses
             if self._bus is None:
-                address = self.desktop.app_env.get("DBUS_SESSION_BUS_ADDRESS")
                 if not address:
                     raise AccessibilityError("no session bus: DBUS_SESSION_BUS_ADDRESS is not set for this desktop.")
                 try:
@@ -83,9 +87,22 @@ class Accessibility:
                         raise AccessibilityError(str(exc)) from exc
                 else:
                     self._backend = DbusBackend(self._bus, self.timeout)
-            return job()
+                self._session_address = address
+            try:
+                return job()
+            except (ConnectionError, OSError) as exc:
+                self._disconnect()
+                raise AccessibilityError(
+                    f"the connection to the accessibility bus broke ({exc}); it is reopened on the next call: retry."
+                ) from exc
 
         return run
+
+    def _disconnect(self) -> None:
+        if self._bus is not None:
+            with contextlib.suppress(OSError):
+                self._bus.close()
+        self._bus = self._backend = self._elements = None
 
     # ----- snapshots -------------------------------------------------------------------------
 
