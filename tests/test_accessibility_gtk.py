@@ -60,3 +60,14 @@ def test_click_by_ref_runs_the_default_action(client, factory):
     assert "ran" in result["done"]
     message = client.error("element_action", {"ref": toggle["ref"], "action": "nonsense"})
     assert "its actions are" in message
+
+
+def test_choose_in_a_combo_box_by_name(client, factory):
+    combo = first(client, role="combo box", name="Left")
+    client.call("set_value", {"ref": combo["ref"], "value": "Right"})
+    assert wait_until(
+        lambda: client.call("find", {"scope": "gtk3-widget-factory", "role": "combo box", "name": "Right"})["elements"],
+        what="Right chosen",
+    )
+    message = client.error("set_value", {"ref": combo["ref"], "value": "Sideways"})
+    assert "its choices are" in message and "Middle" in message
