@@ -140,32 +140,14 @@ class DbusBackend:
         return roots, notes
 
     def _walk(self, frontier: list[Node], depth_limit: int = _MAX_WALK_DEPTH) -> None:
-        """A breadth-first walk below `frontier`, pruned to showing nodes: each level's calls go out together."""
+        """A breadth-first walk below `frontier`, pruned to showing nodes. Two round trips a level, each
+        with the whole level's calls in flight: the children's states, then the attributes of those that
+        show together with their own children."""
+        frontier = [n for n in frontier if not _manages_many(n)]
+        children = self.bus.call_many([Call(n.bus, n.path, ACC, "GetChildren") for n in frontier], self.timeout)
         depth = 0
         while frontier and depth < depth_limit:
-            frontier = [n for n in frontier if not _manages_many(n)]
-            children = self.bus.call_many([Call(n.bus, n.path, ACC, "GetChildren") for n in frontier], self.timeout)
-            found: list[tuple[Node, tuple[str, str]]] = []
-            by_index: list[Node] = []
-            for parent, refs in zip(frontier, children, strict=True):
-                if not isinstance(refs, CallFailed):
-                    found += [(parent, (bus, path)) for bus, path in refs if path != NULL_PATH]
-                else:
-                    by_index.append(parent)  # GTK 4 has no GetChildren: ask child by child
-            if by_index:
-                counts = self.bus.call_many([prop(n.bus, n.path, ACC, "ChildCount") for n in by_index], self.timeout)
-                asks = [
-                    (parent, Call(parent.bus, parent.path, ACC, "GetChildAtIndex", "i", (i,)))
-                    for parent, count in zip(by_index, counts, strict=True)
-                    if isinstance(count, int)
-                    for i in range(min(count, MAX_CELLS))
-                ]
-                replies = self.bus.call_many([call for _, call in asks], self.timeout)
-                found += [
-                    (parent, tuple(ref))
-                    for (parent, _), ref in zip(asks, replies, strict=True)
-                    if not isinstance(ref, CallFailed) and ref[1] != NULL_PATH
-                ]
+            found = self._children(frontier, children)
             # States first: most children of a big window do not show, and need nothing more.
             states = self.bus.call_many([Call(bus, path, ACC, "GetState") for _, (bus, path) in found], self.timeout)
             kept = [
@@ -174,17 +156,25 @@ class DbusBackend:
                 if not isinstance(state, CallFailed) and shown(states_from_bits(state), ref[0] in self._gtk4)
             ]
             calls = []
-            for _, (bus, path), _ in kept:
+            for _, (bus, path), node_states in kept:
                 calls += [
                     Call(bus, path, ACC, "GetRole"),
                     prop(bus, path, ACC, "Name"),
                     Call(bus, path, ACC, "GetInterfaces"),
                     prop(bus, path, ACC, "ChildCount"),
                 ]
+                if MANAGES_DESCENDANTS_NAME not in node_states and depth + 1 < depth_limit:
+                    calls.append(Call(bus, path, ACC, "GetChildren"))
             results = self.bus.call_many(calls, self.timeout)
-            frontier = []
-            for i, (parent, (bus, path), node_states) in enumerate(kept):
-                role, name, ifaces, count = results[4 * i : 4 * i + 4]
+            frontier, children = [], []
+            at = 0
+            for parent, (bus, path), node_states in kept:
+                role, name, ifaces, count = results[at : at + 4]
+                at += 4
+                grandchildren: Any = None
+                if MANAGES_DESCENDANTS_NAME not in node_states and depth + 1 < depth_limit:
+                    grandchildren = results[at]
+                    at += 1
                 if isinstance(role, CallFailed):
                     continue
                 node = Node(
@@ -198,8 +188,44 @@ class DbusBackend:
                 if MANAGES_DESCENDANTS_NAME in node.states and isinstance(count, int):
                     node.omitted_children = count
                 parent.children.append(node)
+                if _manages_many(node) or depth + 1 >= depth_limit:
+                    continue
                 frontier.append(node)
+                children.append(grandchildren)
+            # Small managed sets were not asked for their children with the others: ask now.
+            missing = [i for i, c in enumerate(children) if c is None]
+            if missing:
+                asked = self.bus.call_many(
+                    [Call(frontier[i].bus, frontier[i].path, ACC, "GetChildren") for i in missing], self.timeout
+                )
+                for i, reply in zip(missing, asked, strict=True):
+                    children[i] = reply
             depth += 1
+
+    def _children(self, frontier: list[Node], children: list[Any]) -> list[tuple[Node, tuple[str, str]]]:
+        """(parent, child ref) for each frontier node; GTK 4 has no GetChildren: ask child by child there."""
+        found: list[tuple[Node, tuple[str, str]]] = []
+        by_index: list[Node] = []
+        for parent, refs in zip(frontier, children, strict=True):
+            if not isinstance(refs, CallFailed):
+                found += [(parent, (bus, path)) for bus, path in refs if path != NULL_PATH]
+            else:
+                by_index.append(parent)
+        if by_index:
+            counts = self.bus.call_many([prop(n.bus, n.path, ACC, "ChildCount") for n in by_index], self.timeout)
+            asks = [
+                (parent, Call(parent.bus, parent.path, ACC, "GetChildAtIndex", "i", (i,)))
+                for parent, count in zip(by_index, counts, strict=True)
+                if isinstance(count, int)
+                for i in range(min(count, MAX_CELLS))
+            ]
+            replies = self.bus.call_many([call for _, call in asks], self.timeout)
+            found += [
+                (parent, tuple(ref))
+                for (parent, _), ref in zip(asks, replies, strict=True)
+                if not isinstance(ref, CallFailed) and ref[1] != NULL_PATH
+            ]
+        return found
 
     # ----- filling in what the cache lacks ---------------------------------------------------
 
