@@ -6,7 +6,7 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, Field
 
 from cua_mcp.accessibility.service import Accessibility
-from cua_mcp.errors import InvalidArgumentError
+from cua_mcp.errors import AccessibilityError, InvalidArgumentError
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.tools._params import Modifiers, coordinate
 from cua_mcp.tools._registry import ToolRegistrar
@@ -147,9 +147,14 @@ def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None 
         if ref is not None:
             if a11y is None:
                 raise InvalidArgumentError("refs need the accessibility tools; focus the field and omit ref.")
-            _, inserted = await a11y.insert_text(ref, text, clear)
+            try:
+                _, inserted = await a11y.insert_text(ref, text, clear)
+            except AccessibilityError:
+                inserted = False  # the toolkit refused the insert: type it instead
             if not inserted:
                 await a11y.focus(ref)
+                if clear:
+                    await desktop.press_keys("ctrl+a BackSpace")
         if not inserted:
             await desktop.type_text(text)
         if submit:
