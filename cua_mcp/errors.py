@@ -69,3 +69,18 @@ class OutsideWorkspaceError(InvalidArgumentError):
 
 class ClipboardError(CuaError):
     """The clipboard could not be read or set."""
+
+
+class StaleRefError(CuaError):
+    """An element ref whose object no longer exists (or was never handed out)."""
+
+    def __init__(self, ref: str, detail: str = "") -> None:
+        self.ref = ref
+        super().__init__(
+            f"ref {ref} no longer exists{f' ({detail})' if detail else ''}: take a new snapshot (or find) "
+            "and use the refs it gives."
+        )
+
+
+class AccessibilityError(CuaError):
+    """The accessibility bus or an app on it failed to do what was asked."""

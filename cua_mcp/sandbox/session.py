@@ -174,6 +174,7 @@ class SandboxSession:
         argv = shlex.split(command) if isinstance(command, str) else list(command)
         if not argv:
             raise SandboxError("empty launch command")
+        argv = accessible_argv(argv)
         if shutil.which(argv[0], path=self.env.get("PATH")) is None:
             raise SandboxError(f"cannot launch {argv[0]!r}: no such program on PATH")
         assert self.root_dir is not None, "launch() needs a started session"
@@ -303,6 +304,20 @@ class SandboxSession:
             popen = self._spawn(commands[name], self.env, out)
         self._core.append(_Proc(name, popen))
         _wait_for_wm(self.display, popen)
+
+
+_CHROMIUM = frozenset({"chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome"})
+
+
+def accessible_argv(argv: list[str]) -> list[str]:
+    """Flags some apps need to show up in the accessibility tree. Chromium exports its web content
+    only with --force-renderer-accessibility, and as root it starts only with --no-sandbox."""
+    if Path(argv[0]).name not in _CHROMIUM:
+        return argv
+    extra = ["--force-renderer-accessibility"]
+    if os.geteuid() == 0:
+        extra.append("--no-sandbox")
+    return [argv[0], *[flag for flag in extra if flag not in argv], *argv[1:]]
 
 
 def _terminate(processes: list[_Proc], grace: float) -> None:

@@ -7,16 +7,16 @@ from collections.abc import Collection
 from mcp.server import MCPServer
 
 from cua_mcp import __version__
+from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.sandbox.desktop import Desktop
-from cua_mcp.tools import clipboard, files, input, launch, screen, shell, windows
+from cua_mcp.tools import accessibility, clipboard, files, input, launch, screen, shell, windows
 from cua_mcp.tools._registry import CallObserver, ToolRegistrar
 
 INSTRUCTIONS = """\
 You control a Linux desktop. Look with `screenshot` (its pixels are the coordinate space every x/y
-argument uses; `screen_info` tells its size), act with `click`, `type_text`, `press_keys`, `scroll`
-and `drag`, and look again to check the effect. Errors say what to do next."""
-
-TOOL_MODULES = (screen, input, windows, launch, clipboard, files, shell)
+argument uses; `screen_info` tells its size) or read it as named elements with `snapshot` (each line
+has a ref like e12), act with `click`, `type_text`, `press_keys`, `scroll` and `drag` (by x/y or by
+ref), `set_value` and `element_action`, and look again to check the effect. Errors say what to do next."""
 
 
 def build_server(
@@ -25,6 +25,7 @@ def build_server(
     groups: Collection[str] | None = None,
     log_level: str = "WARNING",
     observer: CallObserver | None = None,
+    a11y_backend: str = "dbus",
 ) -> tuple[MCPServer, ToolRegistrar]:
     """An MCP server whose tools act on `desktop`; the registrar holds the tool catalog.
 
@@ -38,6 +39,11 @@ def build_server(
         log_level=log_level,  # type: ignore[arg-type]
     )
     registrar = ToolRegistrar(server, groups, observer)
-    for module in TOOL_MODULES:
+    # One accessibility client per desktop: it holds the refs that stay valid across snapshots.
+    a11y = Accessibility(desktop, a11y_backend)
+    screen.register(registrar, desktop, a11y)
+    input.register(registrar, desktop, a11y)
+    accessibility.register(registrar, a11y)
+    for module in (windows, launch, clipboard, files, shell):
         module.register(registrar, desktop)
     return server, registrar

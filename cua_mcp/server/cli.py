@@ -8,6 +8,7 @@ stdout carries the protocol: every log line goes to stderr.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import os
 import re
@@ -109,6 +110,13 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="confined apps and shell commands get no network at all, not even loopback (needs bubblewrap)",
     )
     parser.add_argument(
+        "--a11y-backend",
+        choices=("dbus", "pyatspi"),
+        default="dbus",
+        help="how the accessibility tree is read: dbus (fast, pure Python) or pyatspi (the reference binding, "
+        "where the system has it)",
+    )
+    parser.add_argument(
         "--log-level",
         default="WARNING",
         choices=("DEBUG", "INFO", "WARNING", "ERROR"),
@@ -118,6 +126,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     _add_policy_arguments(parser)
     parser.add_argument("--version", action="version", version=f"cua-mcp {__version__}")
     args = parser.parse_args(argv)
+    if args.a11y_backend == "pyatspi" and importlib.util.find_spec("pyatspi") is None:
+        parser.error("--a11y-backend pyatspi needs pyatspi (Debian's python3-pyatspi) importable; use dbus")
     if args.display and args.launch:
         parser.error("--launch starts apps on a sandbox desktop; attach mode (--display) starts nothing")
     if args.apps_config is not None:
@@ -206,7 +216,13 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cua-mcp: cannot open the audit log: {exc}", file=sys.stderr)
         return 2
     try:
-        server, _ = build_server(desktop, groups=args.groups, log_level=args.log_level, observer=recorder)
+        server, _ = build_server(
+            desktop,
+            groups=args.groups,
+            log_level=args.log_level,
+            observer=recorder,
+            a11y_backend=args.a11y_backend,
+        )
         if args.transport == "http":
             serve_http(server, desktop, recorder, args.http, args.log_level)
         else:

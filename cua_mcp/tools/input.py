@@ -5,12 +5,18 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field
 
+from cua_mcp.accessibility.service import Accessibility
+from cua_mcp.errors import AccessibilityError, InvalidArgumentError
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.tools._params import Modifiers, coordinate
 from cua_mcp.tools._registry import ToolRegistrar
 
 MAX_TEXT = 10_000
 
+RefArg = Annotated[
+    str | None,
+    Field(max_length=12, description="An element ref like 'e12' from snapshot/find, instead of x and y."),
+]
 Button = Annotated[Literal["left", "right", "middle"], Field(description="Mouse button.")]
 
 
@@ -21,46 +27,75 @@ class ActionResult(BaseModel):
     cursor: list[int] = Field(description="Pointer position [x, y] in agent coordinates after the action.")
 
 
-def register(tools: ToolRegistrar, desktop: Desktop) -> None:
-    X = coordinate("x", desktop.space)
-    Y = coordinate("y", desktop.space)
+def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None = None) -> None:
+    X = coordinate("x", desktop.space) | None
+    Y = coordinate("y", desktop.space) | None
+
+    async def point(x: int | None, y: int | None, ref: str | None) -> tuple[int, int]:
+        """Exactly one of (x, y) or ref; a ref gives the element's centre."""
+        if ref is not None:
+            if x is not None or y is not None:
+                raise InvalidArgumentError("give either x and y or ref, not both.")
+            if a11y is None:
+                raise InvalidArgumentError("refs need the accessibility tools; give x and y.")
+            _, centre = await a11y.centre(ref)
+            return centre
+        if x is None or y is None:
+            raise InvalidArgumentError("give x and y (agent coordinates), or ref from snapshot/find.")
+        return x, y
 
     def result(done: str, cursor: tuple[int, int]) -> ActionResult:
         return ActionResult(done=done, cursor=list(cursor))
 
     @tools.tool(group="input", title="Click", read_only=False, destructive=True)
     async def click(
-        x: X,
-        y: Y,
+        x: X = None,
+        y: Y = None,
+        ref: RefArg = None,
         button: Button = "left",
         count: Annotated[int, Field(ge=1, le=3, description="1 = click, 2 = double, 3 = triple click.")] = 1,
         modifiers: Modifiers = [],  # noqa: B006 - pydantic copies defaults
     ) -> ActionResult:
         """Click at a point of the screenshot (agent coordinates). Use count=2 to open or select a word,
-        count=3 to select a line, modifiers for ctrl/shift-click."""
+        count=3 to select a line, modifiers for ctrl/shift-click. With ref (from snapshot) instead of x/y, a
+        plain left click runs the element's own default action where it has one (press, toggle, ...), else
+        (and on text fields) clicks its centre."""
+        plain = button == "left" and count == 1 and not modifiers and x is None and y is None
+        # A text field's own action is "activate" (Return): clicking one means putting the caret in it.
+        if ref is not None and a11y is not None and plain and "editable" not in (await a11y.element(ref)).states:
+            node, ran = await a11y.do_action(ref, None)
+            if ran is not None:
+                return result(f"ran {ran!r} on {ref} ({node.role} {node.name!r})", await desktop.cursor_position())
+        x, y = await point(x, y, ref)
         cursor = await desktop.click(x, y, button, count, modifiers)
         what = {1: "click", 2: "double click", 3: "triple click"}[count]
         mods = "+".join([*modifiers, ""]) if modifiers else ""
         return result(f"{mods}{button} {what} at ({x}, {y})", cursor)
 
     @tools.tool(group="input", title="Move the mouse", read_only=False, idempotent=True)
-    async def move_mouse(x: X, y: Y) -> ActionResult:
-        """Move the pointer to a point without clicking (to hover: tooltips, menus that open on hover)."""
+    async def move_mouse(x: X = None, y: Y = None, ref: RefArg = None) -> ActionResult:
+        """Move the pointer to a point (or an element's centre, by ref) without clicking (to hover:
+        tooltips, menus that open on hover)."""
+        x, y = await point(x, y, ref)
         return result(f"moved to ({x}, {y})", await desktop.move_mouse(x, y))
 
     @tools.tool(group="input", title="Drag", read_only=False, destructive=True)
     async def drag(
-        from_x: X,
-        from_y: Y,
-        to_x: X,
-        to_y: Y,
+        from_x: X = None,
+        from_y: Y = None,
+        to_x: X = None,
+        to_y: Y = None,
         button: Button = "left",
         modifiers: Modifiers = [],  # noqa: B006
+        from_ref: RefArg = None,
+        to_ref: RefArg = None,
     ) -> ActionResult:
-        """Press at (from_x, from_y), move to (to_x, to_y) in small steps, release: move windows,
-        sliders, selections, files."""
-        cursor = await desktop.drag((from_x, from_y), (to_x, to_y), button, modifiers)
-        return result(f"dragged ({from_x}, {from_y}) -> ({to_x}, {to_y})", cursor)
+        """Press at (from_x, from_y) or the centre of from_ref, move to (to_x, to_y) or to_ref's centre in
+        small steps, release: move windows, sliders, selections, files."""
+        start = await point(from_x, from_y, from_ref)
+        end = await point(to_x, to_y, to_ref)
+        cursor = await desktop.drag(start, end, button, modifiers)
+        return result(f"dragged ({start[0]}, {start[1]}) -> ({end[0]}, {end[1]})", cursor)
 
     @tools.tool(group="input", title="Press a mouse button", read_only=False, destructive=True)
     async def mouse_down(button: Button = "left") -> ActionResult:
@@ -75,13 +110,16 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
 
     @tools.tool(group="input", title="Scroll", read_only=False)
     async def scroll(
-        x: X,
-        y: Y,
         direction: Annotated[Literal["up", "down", "left", "right"], Field(description="Wheel direction.")],
         amount: Annotated[int, Field(ge=1, le=50, description="Wheel clicks (about 3 lines each).")] = 3,
         modifiers: Modifiers = [],  # noqa: B006
+        x: X = None,
+        y: Y = None,
+        ref: RefArg = None,
     ) -> ActionResult:
-        """Turn the mouse wheel over a point (the element under it scrolls). ctrl+scroll zooms in many apps."""
+        """Turn the mouse wheel over a point or an element (by ref; the element under it scrolls).
+        ctrl+scroll zooms in many apps."""
+        x, y = await point(x, y, ref)
         cursor = await desktop.scroll(x, y, direction, amount, modifiers)
         return result(f"scrolled {direction} {amount} at ({x}, {y})", cursor)
 
@@ -96,10 +134,30 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
             ),
         ],
         submit: Annotated[bool, Field(description="Press Return after the text.")] = False,
+        ref: RefArg = None,
+        clear: Annotated[bool, Field(description="With ref: replace the element's text instead of inserting.")] = False,
     ) -> ActionResult:
         """Type text into the focused element exactly as given (any language, symbols, emoji;
-        newlines press Return). Click or focus the field first. For shortcuts use press_keys."""
-        cursor = await desktop.type_text(text + "\n" if submit else text)
+        newlines press Return). Click or focus the field first, or give its ref: then it is focused and the
+        text inserted through its editable-text interface where it has one. For shortcuts use press_keys."""
+        inserted = False
+        if ref is not None:
+            if a11y is None:
+                raise InvalidArgumentError("refs need the accessibility tools; focus the field and omit ref.")
+            try:
+                _, inserted = await a11y.insert_text(ref, text, clear)
+            except AccessibilityError:
+                inserted = False  # the toolkit refused the insert: type it instead
+            if not inserted:
+                await a11y.focus(ref)
+                if clear:
+                    await desktop.press_keys("ctrl+a BackSpace")
+        if not inserted:
+            cursor = await desktop.type_text(text + "\n" if submit else text)
+        elif submit:
+            cursor = await desktop.press_keys("Return")
+        else:
+            cursor = await desktop.cursor_position()
         return result(f"typed {len(text)} characters" + (" and pressed Return" if submit else ""), cursor)
 
     @tools.tool(group="input", title="Press keys", read_only=False, destructive=True)

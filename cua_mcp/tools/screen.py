@@ -6,8 +6,11 @@ from typing import Annotated, Literal
 from mcp.types import CallToolResult, ImageContent, TextContent
 from pydantic import BaseModel, Field
 
+from cua_mcp.accessibility import marks as set_of_marks
+from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.errors import InvalidArgumentError
 from cua_mcp.sandbox.desktop import Desktop, Screenshot
+from cua_mcp.sandbox.x11.capture import encode
 from cua_mcp.tools._registry import ToolRegistrar
 
 # The image block carries its own geometry too, for clients that look at content blocks only.
@@ -24,6 +27,14 @@ class CoordinateSpace(BaseModel):
     screen_height: int = Field(description="The screen's height in pixels.")
 
 
+class MarkInfo(BaseModel):
+    number: int
+    ref: str = Field(description="Use it as ref= in click, type_text, set_value, element_action.")
+    role: str
+    name: str
+    box: list[int] = Field(description="[x, y, width, height] in agent coordinates.")
+
+
 class ScreenshotInfo(BaseModel):
     width: int = Field(description="Image width in pixels.")
     height: int = Field(description="Image height in pixels.")
@@ -34,6 +45,7 @@ class ScreenshotInfo(BaseModel):
         description="Image pixels per agent unit; agent x = region x + image x / pixels_per_unit."
     )
     cursor: list[int] = Field(description="Pointer position [x, y] in agent coordinates.")
+    marks: list[MarkInfo] | None = Field(default=None, description="With marks=true: what each number marks.")
 
 
 class Monitor(BaseModel):
@@ -78,7 +90,7 @@ def _describe(shot: Screenshot, info: ScreenshotInfo) -> str:
     return text + f". Cursor at ({info.cursor[0]}, {info.cursor[1]})."
 
 
-def register(tools: ToolRegistrar, desktop: Desktop) -> None:
+def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None = None) -> None:
     @tools.tool(group="observe", title="Take a screenshot", read_only=True, idempotent=True)
     async def screenshot(
         format: Annotated[
@@ -96,6 +108,12 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
             ),
         ] = None,
         cursor: Annotated[bool, Field(description="Draw the mouse pointer into the image.")] = True,
+        marks: Annotated[
+            bool,
+            Field(
+                description="Draw numbered boxes over the focused window's interactive elements and list their refs."
+            ),
+        ] = False,
     ) -> Annotated[CallToolResult, ScreenshotInfo]:
         """See the screen. Returns an image of the whole desktop scaled into the agent coordinate space
         (the space every x/y argument uses), or of a region at native detail to read small text.
@@ -113,6 +131,18 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
             pixels_per_unit=round(frame.width / shot.region[2], 4),
             cursor=list(shot.cursor),
         )
+        text = _describe(shot, info)
+        if marks:
+            if a11y is None:
+                raise InvalidArgumentError("marks need the accessibility tools; take the screenshot without marks.")
+            snap = await a11y.snapshot("focused_window")
+            chosen = set_of_marks.choose(snap.roots, desktop.space)
+            image = set_of_marks.draw(frame.data, chosen, shot.region, info.pixels_per_unit)
+            frame = encode(image, frame.format, quality)
+            info.marks = [
+                MarkInfo(number=m.number, ref=m.ref, role=m.role, name=m.name, box=list(m.box)) for m in chosen
+            ]
+            text += "\nMarks (number: ref role name):\n" + set_of_marks.legend(chosen)
         return CallToolResult(
             content=[
                 ImageContent(
@@ -121,7 +151,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
                     mime_type=frame.mime_type,
                     meta={IMAGE_META_KEY: info.model_dump(mode="json")},
                 ),
-                TextContent(type="text", text=_describe(shot, info)),
+                TextContent(type="text", text=text),
             ],
             structured_content=info.model_dump(mode="json"),
         )

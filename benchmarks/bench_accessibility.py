@@ -1,0 +1,260 @@
+"""Accessibility snapshots: the fast D-Bus backend against a pyatspi walk of the same fields, and the
+size of our text snapshot against OSWorld's linearized table, on real apps in a sandbox desktop.
+
+    .venv/bin/python -m benchmarks.bench_accessibility [--runs 15]
+
+Prints a Markdown table (the one in README.md). Apps: LibreOffice Calc with a sheet of data, mousepad,
+gtk3-widget-factory, Chromium with a local page. "window" reads one app's main window (what the
+default focused_window scope reads when that window is active); "desktop" reads every app.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import statistics
+import subprocess
+import sys
+import time
+import xml.etree.ElementTree as ET
+from typing import Any
+
+from cua_mcp.accessibility import osworld, text_format
+from cua_mcp.accessibility.model import Node
+from cua_mcp.accessibility.service import Accessibility
+from cua_mcp.sandbox.desktop import Desktop
+from tests.support.apps import launch_calc, launch_chromium
+
+APPS = {  # accessible app name -> how to start it
+    "soffice": launch_calc,
+    "mousepad": lambda s: s.launch("mousepad"),
+    "gtk3-widget-factory": lambda s: s.launch("gtk3-widget-factory"),
+    "chromium": launch_chromium,
+}
+LABELS = {"soffice": "LibreOffice Calc (sheet of data)", "chromium": "Chromium (local page)"}
+
+
+def _stats(times: list[float]) -> tuple[float, float]:
+    ms = sorted(t * 1000 for t in times)
+    p90 = ms[min(len(ms) - 1, round(0.9 * (len(ms) - 1)))]
+    return statistics.median(ms), p90
+
+
+# ----- the pyatspi side, in its own process (pyatspi binds one bus per process) -------------------
+
+
+def osworld_node(pyatspi, node, depth: int = 0, calc: bool = False) -> ET.Element:
+    """OSWorld's server walk (desktop_env/server/main.py `_create_atspi_node`), reading what it reads."""
+    ns = osworld.NS
+    attrib = {"name": node.name}
+    for state in node.getState().getStates():
+        attrib[f"{{{ns['st']}}}{pyatspi.stateToString(state).replace(' ', '_')}"] = "true"
+    for key, value in (node.get_attributes() or {}).items():
+        if key:
+            attrib[f"{{{ns['attr']}}}{key}"] = value
+    if attrib.get(f"{{{ns['st']}}}visible") == "true" and attrib.get(f"{{{ns['st']}}}showing") == "true":
+        try:
+            ext = node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
+            attrib[f"{{{ns['cp']}}}screencoord"] = str((ext.x, ext.y))
+            attrib[f"{{{ns['cp']}}}size"] = str((ext.width, ext.height))
+        except NotImplementedError:
+            pass
+    text = ""
+    try:
+        t = node.queryText()
+        text = t.getText(0, t.characterCount).replace("\ufffc", "").replace("\ufffd", "")
+    except NotImplementedError:
+        pass
+    with contextlib.suppress(NotImplementedError):
+        attrib[f"{{{ns['val']}}}value"] = str(node.queryValue().currentValue)
+    try:
+        action = node.queryAction()
+        for i in range(action.nActions):
+            attrib[f"{{{ns['act']}}}{action.getName(i).replace(' ', '-')}_desc"] = action.getDescription(i)
+    except NotImplementedError:
+        pass
+    role = node.getRoleName().strip()
+    calc = calc or role == "document spreadsheet"
+    element = ET.Element((role or "unknown").replace(" ", "-"), attrib)
+    if text:
+        element.text = text
+    if depth == 50:
+        return element
+    if calc and role == "table":
+        # OSWorld's loop over a sheet: rows of 16384 columns, from the first showing cell until one does not show.
+        base, first, col0 = 0, False, None
+        for r in range(1_048_576):
+            clm = 0
+            for clm in range(col0 or 0, 16384):
+                child = node[base + clm]
+                if child.getState().contains(pyatspi.STATE_SHOWING):
+                    element.append(osworld_node(pyatspi, child, depth + 1, calc))
+                    if not first:
+                        col0, first = clm, True
+                elif (first and col0 is not None) or clm >= 500:
+                    break
+            if (first and clm == col0) or (not first and r >= 500):
+                break
+            base += 16384
+        return element
+    for i, child in enumerate(node):
+        if i == 1024:
+            break
+        if child is not None:
+            element.append(osworld_node(pyatspi, child, depth + 1, calc))
+    return element
+
+
+def pyatspi_worker(runs: int, targets: dict[str, str]) -> None:
+    from cua_mcp.accessibility.pyatspi_backend import PyatspiBackend
+
+    backend = PyatspiBackend(timeout=10)
+    pyatspi = backend.pyatspi
+    out: dict[str, Any] = {"osworld": {}, "osworld_table": {}}
+    for app_name, title in targets.items():
+        app = next(a for a in pyatspi.Registry.getDesktop(0) if a is not None and a.name == app_name)
+        window = next((w for w in app if w is not None and w.name == title), app[0])
+        times, root = [], None
+        for _ in range(max(1, runs // 3)):  # OSWorld's walk is slow: fewer runs
+            start = time.perf_counter()
+            root = ET.Element("desktop-frame")
+            root.append(osworld_node(pyatspi, window, 1))
+            times.append(time.perf_counter() - start)
+        out["osworld"][app_name] = times
+        xml = ET.tostring(root, encoding="unicode")
+        rows = [[e.tag, e.get("name", ""), e.text or ""] for e in osworld.filter_nodes(ET.fromstring(xml))]
+        out["osworld_table"][app_name] = [osworld.linearize(xml), rows]
+    for app_name, title in targets.items():
+        times = []
+        for _ in range(runs):
+            start = time.perf_counter()
+            apps = [a for a in backend.applications() if a.name == app_name]
+            backend.read(apps, lambda app, ws, title=title: [w for w in ws if w.name == title][:1] or ws)
+            times.append(time.perf_counter() - start)
+        out[app_name] = times
+    times = []
+    for _ in range(runs):
+        start = time.perf_counter()
+        backend.read(backend.applications(), None)
+        times.append(time.perf_counter() - start)
+    out["desktop"] = times
+    print(json.dumps(out))
+
+
+# ----- sizes: our text snapshot against OSWorld's linearized table --------------------------------
+
+
+def sizes(roots: list[Node], desktop: Desktop, table: str, rows: list[list[str]]) -> tuple[int, int, list[str]]:
+    """(our characters, OSWorld's table characters, OSWorld-kept elements missing from ours).
+
+    An OSWorld row is present when our snapshot lists a node of the same role and name; an empty sheet
+    cell is present when our table line names a range of cells that show (its cells are not listed)."""
+    lines = list(text_format.select(roots, "interactive"))
+    ours, _ = text_format.render(lines, desktop.space, 400, 40)
+    listed = {(line.node.role, line.node.name.strip()) for line in lines}
+    sheet_listed = any(line.node.omitted_children for line in lines)
+    missing = []
+    for tag, name, text in rows:
+        role = tag.replace("-", " ")
+        if (role, name.strip()) in listed:
+            continue
+        if role == "table cell" and not text and sheet_listed:
+            continue
+        missing.append(f"{role} {name!r}")
+    return len(ours), len(table), missing
+
+
+async def measure(runs: int) -> str:
+    desktop = Desktop.start_sandbox()
+    try:
+        session = desktop.session
+        assert session is not None
+        for start in APPS.values():
+            start(session)
+        a11y = Accessibility(desktop, timeout=10)
+        deadline = time.monotonic() + 120
+        while True:
+            snap = await a11y.snapshot("desktop")
+            names = {r.name.lower() for r in snap.roots if r.children}
+            cells = any(n.role == "table cell" for n, _ in snap.nodes())
+            if set(APPS) <= names and cells and "Send" in {n.name for n, _ in snap.nodes()}:
+                break
+            if time.monotonic() > deadline:
+                raise SystemExit(f"apps did not come up: {sorted(names)}")
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(2)  # let them settle
+        windows = await desktop.list_windows()
+        pids = {a.name: a.pid for a in await a11y.applications()}
+        scopes, titles = {}, {}
+        for root in snap.roots:
+            if root.name.lower() in APPS:
+                main = max(root.children, key=lambda w: (w.box or (0, 0, 0, 0))[2] * (w.box or (0, 0, 0, 0))[3])
+                mine = [w for w in windows if w.pid == pids.get(root.name)] or [
+                    w for w in windows if w.title == main.name
+                ]
+                window = max(mine, key=lambda w: w.width * w.height)
+                scopes[root.name], titles[root.name] = f"window:{window.id}", main.name
+        labels = {root.name: LABELS.get(root.name.lower(), root.name) for root in snap.roots}
+
+        fast: dict[str, list[float]] = {}
+        roots_of: dict[str, list[Node]] = {}
+        for name, scope in [*scopes.items(), ("desktop", "desktop")]:
+            times = []
+            for _ in range(runs):
+                start = time.perf_counter()
+                snap = await a11y.snapshot(scope)
+                times.append(time.perf_counter() - start)
+            fast[name], roots_of[name] = times, snap.roots
+        worker = subprocess.run(
+            [sys.executable, "-m", "benchmarks.bench_accessibility", "--pyatspi-worker", "--runs", str(runs),
+             "--targets", json.dumps(titles)],
+            env=session.env, capture_output=True, text=True, timeout=1800, check=True,
+        )  # fmt: skip
+        slow = json.loads(worker.stdout)
+
+        rows = [
+            "| app | scope | nodes | cua-mcp p50 / p90 ms | pyatspi walk, same nodes and fields, p50 / p90 ms | "
+            "speed-up | OSWorld's pyatspi walk p50 ms | our text chars | OSWorld table chars | ratio | "
+            "OSWorld rows missing from ours |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
+        ]
+        for name in [*scopes, "desktop"]:
+            f50, f90 = _stats(fast[name])
+            s50, s90 = _stats(slow[name])
+            nodes = sum(1 for r in roots_of[name] for _ in r.walk())
+            size = ""
+            if name != "desktop":
+                ours, theirs, missing = sizes(roots_of[name], desktop, *slow["osworld_table"][name])
+                o50, _ = _stats(slow["osworld"][name])
+                size = f"{o50:.0f} | {ours} | {theirs} | {ours / theirs:.2f} | {len(missing)}" + (
+                    f" ({', '.join(missing[:3])})" if missing else ""
+                )
+            else:
+                size = " | | | |"
+            label = labels[name] if name != "desktop" else "all four apps"
+            rows.append(
+                f"| {label} | {'window' if name != 'desktop' else 'desktop'} | {nodes} | {f50:.0f} / {f90:.0f} | "
+                f"{s50:.0f} / {s90:.0f} | {s50 / f50:.1f}x | {size} |"
+            )
+        a11y.close()
+        return "\n".join(rows)
+    finally:
+        desktop.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--pyatspi-worker", action="store_true", help=argparse.SUPPRESS)
+    parser.add_argument("--targets", default="{}", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.pyatspi_worker:
+        pyatspi_worker(args.runs, json.loads(args.targets))
+        return
+    print(asyncio.run(measure(args.runs)))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,276 @@
+"""`Accessibility`: the async API the tools use, for one desktop.
+
+It owns one worker thread with the accessibility-bus connection (jeepney is not thread-safe and
+blocking D-Bus work must stay off the event loop), the ref table, and the backend that reads trees.
+Scopes are resolved with the window manager's view (which X window is active, and its pid).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import TypeVar
+
+from cua_mcp.accessibility._dbus import DEFAULT_TIMEOUT_S, AtspiBus
+from cua_mcp.accessibility.backend import Backend
+from cua_mcp.accessibility.dbus_backend import DbusBackend
+from cua_mcp.accessibility.elements import Elements
+from cua_mcp.accessibility.model import AppInfo, Node, Snapshot
+from cua_mcp.accessibility.refs import RefTable
+from cua_mcp.errors import AccessibilityError, InvalidArgumentError
+from cua_mcp.sandbox.desktop import Desktop
+from cua_mcp.sandbox.x11.windows import WindowInfo
+
+T = TypeVar("T")
+BACKENDS = ("dbus", "pyatspi")
+_MARGIN_S = 3.0  # on top of the per-call timeout, for a whole snapshot's round trips
+
+
+class Accessibility:
+    """Snapshots, refs and element actions on one desktop's accessibility bus."""
+
+    def __init__(self, desktop: Desktop, backend: str = "dbus", timeout: float = DEFAULT_TIMEOUT_S) -> None:
+        if backend not in BACKENDS:
+            raise ValueError(f"unknown accessibility backend {backend!r}")
+        self.desktop = desktop
+        self.backend_name = backend
+        self.timeout = timeout
+        self.refs = RefTable()
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cua-atspi")
+        self._bus: AtspiBus | None = None
+        self._backend: Backend | None = None
+        self._elements: Elements | None = None
+        self._session_address: str | None = None
+
+    def close(self) -> None:
+        def shut() -> None:
+            if self._backend is not None:
+                self._backend.close()
+            if self._bus is not None:
+                self._bus.close()
+
+        self._executor.submit(shut)
+        self._executor.shutdown(wait=False)
+
+    # ----- running on the worker -------------------------------------------------------------
+
+    async def _run(self, job: Callable[[], T], timeout: float | None = None) -> T:
+        future = self._executor.submit(self._connected(job))
+        try:
+            return await asyncio.wait_for(asyncio.wrap_future(future), timeout or self.timeout * 4 + _MARGIN_S)
+        except TimeoutError:
+            raise AccessibilityError(
+                "the accessibility bus did not answer in time; an app may be hung. Retry, or act on pixels."
+            ) from None
+
+    def _connected(self, job: Callable[[], T]) -> Callable[[], T]:
+        def run() -> T:
+            address = self.desktop.app_env.get("DBUS_SESSION_BUS_ADDRESS")
+            if self._bus is not None and address != self._session_address:
+                self._disconnect()  # the sandbox was restarted: new buses
+            if self._bus is None:
+                if not address:
+                    raise AccessibilityError("no session bus: DBUS_SESSION_BUS_ADDRESS is not set for this desktop.")
+                try:
+                    self._bus = AtspiBus.from_session(address, self.timeout)
+                except Exception as exc:
+                    raise AccessibilityError(f"cannot reach the accessibility bus: {exc}") from exc
+                self._elements = Elements(self._bus, self.timeout)
+                if self.backend_name == "pyatspi":
+                    from cua_mcp.accessibility.pyatspi_backend import PyatspiBackend
+
+                    try:
+                        self._backend = PyatspiBackend(self._bus.address, self.timeout)
+                    except RuntimeError as exc:
+                        raise AccessibilityError(str(exc)) from exc
+                else:
+                    self._backend = DbusBackend(self._bus, self.timeout)
+                self._session_address = address
+            try:
+                return job()
+            except (ConnectionError, OSError) as exc:
+                self._disconnect()
+                raise AccessibilityError(
+                    f"the connection to the accessibility bus broke ({exc}); it is reopened on the next call: retry."
+                ) from exc
+
+        return run
+
+    def _disconnect(self) -> None:
+        if self._bus is not None:
+            with contextlib.suppress(OSError):
+                self._bus.close()
+        self._bus = self._backend = self._elements = None
+
+    # ----- snapshots -------------------------------------------------------------------------
+
+    async def snapshot(self, scope: str = "focused_window") -> Snapshot:
+        """The showing tree for a scope: focused_window, focused_app, desktop, an app name, or window:<id>."""
+        windows = await self.desktop.list_windows()
+        snap = await self._run(lambda: self._read(scope, windows))
+        for node, _ in snap.nodes():
+            node.ref = self.refs.ref_for(node.bus, node.path)
+        return snap
+
+    def _read(self, scope: str, windows: list[WindowInfo]) -> Snapshot:
+        assert self._backend is not None
+        apps = self._backend.applications()
+        chosen, pick, label = _resolve_scope(scope, apps, windows)
+        roots, notes = self._backend.read(chosen, pick)
+        _fix_window_relative(roots, chosen, windows)
+        return Snapshot(roots, notes, label)
+
+    async def applications(self) -> list[AppInfo]:
+        """The applications on the accessibility bus, with pid and toolkit."""
+        return await self._run(lambda: self._backend.applications())  # type: ignore[union-attr]
+
+    async def find(
+        self, scope: str, role: str | None, name: str | None, text: str | None, states: list[str]
+    ) -> tuple[list[Node], Snapshot]:
+        snap = await self.snapshot(scope)
+        found = [n for n, _ in snap.nodes() if matches(n, role, name, text, states)]
+        return found, snap
+
+    # ----- elements ----------------------------------------------------------------------------
+
+    async def element(self, ref: str) -> Node:
+        bus, path = self.refs.resolve(ref)
+        return await self._run(lambda: self._el.describe(ref, bus, path))
+
+    @property
+    def _el(self) -> Elements:
+        assert self._elements is not None
+        return self._elements
+
+    async def do_action(self, ref: str, name: str | None) -> tuple[Node, str | None]:
+        node = await self.element(ref)
+        return node, await self._run(lambda: self._el.do_action(node, name))
+
+    async def focus(self, ref: str) -> tuple[Node, bool]:
+        node = await self.element(ref)
+        return node, await self._run(lambda: self._el.focus(node))
+
+    async def scroll_into_view(self, ref: str) -> tuple[Node, bool]:
+        node = await self.element(ref)
+        return node, await self._run(lambda: self._el.scroll_into_view(node))
+
+    async def read_text(self, ref: str, offset: int, length: int | None) -> tuple[Node, str, int]:
+        node = await self.element(ref)
+        text, total = await self._run(lambda: self._el.read_text(node, offset, length))
+        return node, text, total
+
+    async def set_value(self, ref: str, value: str) -> tuple[Node, str]:
+        node = await self.element(ref)
+        return node, await self._run(lambda: self._el.set_value(node, value))
+
+    async def insert_text(self, ref: str, text: str, clear: bool) -> tuple[Node, bool]:
+        node = await self.element(ref)
+        return node, await self._run(lambda: self._el.insert_text(node, text, clear))
+
+    async def actions(self, ref: str) -> tuple[Node, list[str]]:
+        node = await self.element(ref)
+        return node, await self._run(lambda: self._el.actions(node))
+
+    async def centre(self, ref: str) -> tuple[Node, tuple[int, int]]:
+        """The element's centre in agent coordinates; an error if it has no box on screen."""
+        node = await self.element(ref)
+        windows = await self.desktop.list_windows()
+        apps = await self.applications()
+        _fix_window_relative([_wrap(node, apps)], apps, windows)
+        if node.box is None or node.box[2] <= 0 or node.box[3] <= 0:
+            raise InvalidArgumentError(f"{ref} ({node.role}) has no box on screen: it may be hidden or scrolled away.")
+        x, y, w, h = node.box
+        space = self.desktop.space
+        sx = min(max(x + w // 2, 0), space.screen_width - 1)
+        sy = min(max(y + h // 2, 0), space.screen_height - 1)
+        return node, space.from_screen(sx, sy)
+
+
+def matches(node: Node, role: str | None, name: str | None, text: str | None, states: list[str]) -> bool:
+    if role and node.role != role.strip().lower().replace("_", " "):
+        return False
+    if name and name.lower() not in node.name.lower():
+        return False
+    if text and text.lower() not in (node.text or node.name).lower():
+        return False
+    return all(s.strip().lower().replace("_", " ") in node.states for s in states)
+
+
+def _wrap(node: Node, apps: list[AppInfo]) -> Node:
+    app = next((a for a in apps if a.bus == node.bus), None)
+    return Node(
+        node.bus, app.path if app else "/", "application", app.name if app else "", frozenset(), children=[node]
+    )
+
+
+def _resolve_scope(scope: str, apps: list[AppInfo], windows: list[WindowInfo]):
+    """Which apps to read and which of their windows to keep, and a label for the scope."""
+    scope = scope.strip()
+    active = next((w for w in windows if w.active), None)
+    if scope in ("focused_window", "focused_app"):
+        if active is None or active.pid is None:
+            return apps, _active_frames, "the active window"
+        chosen = [a for a in apps if a.pid == active.pid] or apps
+        if scope == "focused_app":
+            return chosen, None, f"app {chosen[0].name}" if chosen else "desktop"
+        return chosen, _window_picker(active), f"window {active.title!r}"
+    if scope == "desktop":
+        return apps, None, "the whole desktop"
+    if scope.startswith("window:") or scope.isdigit() or scope.startswith("0x"):
+        raw = scope.removeprefix("window:")
+        try:
+            wid = int(raw, 0)
+        except ValueError:
+            raise InvalidArgumentError(f"scope {scope!r}: a window id is a number from list_windows.") from None
+        window = next((w for w in windows if w.id == wid), None)
+        if window is None:
+            raise InvalidArgumentError(f"no window {wid}: call list_windows for the ids.")
+        return [a for a in apps if a.pid == window.pid], _window_picker(window), f"window {window.title!r}"
+    wanted = scope.lower()
+    chosen = [a for a in apps if a.name.lower() == wanted] or [a for a in apps if wanted in a.name.lower()]
+    if not chosen:
+        names = ", ".join(sorted({a.name for a in apps})) or "none"
+        raise InvalidArgumentError(
+            f"scope {scope!r} is not focused_window, focused_app, desktop, window:<id> or an app name; "
+            f"apps on the bus: {names}."
+        )
+    return chosen, None, f"app {chosen[0].name}"
+
+
+def _active_frames(app: AppInfo, windows: list[Node]) -> list[Node]:
+    return [w for w in windows if "active" in w.states]
+
+
+def _window_picker(window: WindowInfo):
+    def pick(app: AppInfo, nodes: list[Node]) -> list[Node]:
+        for test in (
+            lambda n: "active" in n.states and n.name == window.title,
+            lambda n: n.name == window.title,
+            lambda n: "active" in n.states,
+        ):
+            found = [n for n in nodes if test(n)]
+            if found:
+                return found[:1]
+        return nodes
+
+    return pick
+
+
+def _fix_window_relative(roots: list[Node], apps: list[AppInfo], windows: list[WindowInfo]) -> None:
+    """GTK 4 reports extents relative to its window: add the X window's origin (matched by pid, then title)."""
+    gtk4 = {a.bus: a for a in apps if a.toolkit.lower().startswith("gtk 4")}
+    for root in roots:
+        app = gtk4.get(root.bus)
+        if app is None:
+            continue
+        mine = [w for w in windows if w.pid == app.pid]
+        for top in root.children:
+            window = next((w for w in mine if w.title == top.name), mine[0] if mine else None)
+            if window is None:
+                continue
+            for node, _ in top.walk():
+                if node.box is not None and node.box[2] > 0:
+                    x, y, w, h = node.box
+                    node.box = (x + window.x, y + window.y, w, h)
