@@ -14,9 +14,12 @@ from cua_mcp.tools._registry import CallObserver, ToolRegistrar
 
 INSTRUCTIONS = """\
 You control a Linux desktop. Look with `screenshot` (its pixels are the coordinate space every x/y
-argument uses; `screen_info` tells its size) or read it as named elements with `snapshot` (each line
-has a ref like e12), act with `click`, `type_text`, `press_keys`, `scroll` and `drag` (by x/y or by
-ref), `set_value` and `element_action`, and look again to check the effect. Errors say what to do next."""
+argument uses; `screen_info` tells its size) or read it as named elements with `snapshot` or `find`
+(each line has a ref like e12). Act with `click`, `type_text`, `press_keys`, `scroll` and `drag` (by
+x/y or by ref), `set_value` and `element_action`; manage windows with `list_windows`,
+`activate_window` and `window_op`; start apps with `launch`; move text with `clipboard_get` and
+`clipboard_set`; exchange files through the workspace with `read_file`, `write_file`, `list_files`.
+Look again after acting to check the effect. Errors say what to do next."""
 
 
 def build_server(

@@ -227,6 +227,13 @@ def main(argv: list[str] | None = None) -> int:
             serve_http(server, desktop, recorder, args.http, args.log_level)
         else:
             log.info("serving display %s over stdio", desktop.display)
+            if sys.stdin.isatty():
+                # A person started the server by hand: stdio expects a client, so say what is going on.
+                print(
+                    f"cua-mcp: display {desktop.display} is served over stdio to an MCP client; to watch it in a "
+                    "browser, run with --transport http instead. Ctrl-C stops it.",
+                    file=sys.stderr,
+                )
             anyio.run(server.run_stdio_async)
     except KeyboardInterrupt:
         pass
