@@ -14,6 +14,7 @@ import argparse
 import asyncio
 import contextlib
 import json
+import pickle
 import statistics
 import subprocess
 import sys
@@ -166,7 +167,7 @@ def sizes(roots: list[Node], desktop: Desktop, table: str, rows: list[list[str]]
     return len(ours), len(table), missing
 
 
-async def measure(runs: int) -> str:
+async def measure(runs: int, dump: str | None = None) -> str:
     desktop = Desktop.start_sandbox()
     try:
         session = desktop.session
@@ -227,6 +228,9 @@ async def measure(runs: int) -> str:
             size = ""
             if name != "desktop":
                 ours, theirs, missing = sizes(roots_of[name], desktop, *slow["osworld_table"][name])
+                if dump:
+                    with open(f"{dump}/{name}.pickle", "wb") as out:
+                        pickle.dump((roots_of[name], desktop.space, *slow["osworld_table"][name]), out)
                 o50, _ = _stats(slow["osworld"][name])
                 size = f"{o50:.0f} | {ours} | {theirs} | {ours / theirs:.2f} | {len(missing)}" + (
                     f" ({', '.join(missing[:3])})" if missing else ""
@@ -247,13 +251,14 @@ async def measure(runs: int) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--dump", help="a folder to save each window's trees and OSWorld table in (pickles)")
     parser.add_argument("--pyatspi-worker", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--targets", default="{}", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.pyatspi_worker:
         pyatspi_worker(args.runs, json.loads(args.targets))
         return
-    print(asyncio.run(measure(args.runs)))
+    print(asyncio.run(measure(args.runs, args.dump)))
 
 
 if __name__ == "__main__":

@@ -23,9 +23,10 @@ def dbus(session):
     bus.close()
 
 
-def fast_tree(backend: DbusBackend, app_name: str) -> list[dict]:
+def fast_tree(backend: DbusBackend, app_name: str, walk: bool = False) -> list[dict]:
+    """The app's tree from its cache (a whole-app read), or walked (what a window read does)."""
     apps = [a for a in backend.applications() if a.name.lower() == app_name]
-    roots, notes = backend.read(apps, None)
+    roots, notes = backend.read(apps, (lambda app, windows: windows) if walk else None)
     assert not notes, notes
     return [to_json(r) for r in roots]
 
@@ -87,6 +88,12 @@ def assert_same(session, dbus, app_name: str) -> None:
         )
         differ = {p: (fast[p], reference[p]) for p in fast if fast[p] != reference[p]}
         assert not differ, f"{len(differ)} nodes differ, e.g. {list(differ.items())[:3]}"
+        # A window read walks instead of fetching the cache: it must read the same tree.
+        walked = flatten(fast_tree(dbus, app_name, walk=True))
+        changed = [k for k in set(walked) | set(fast) if walked.get(k) != fast.get(k)]
+        assert not changed, (
+            f"walk and cache differ on {len(changed)} nodes, e.g. {[(walked.get(k), fast.get(k)) for k in changed[:3]]}"
+        )
         return True
 
     wait_until(agree, timeout=60, interval=0.5, what=f"both backends to read {app_name} alike")

@@ -110,7 +110,9 @@ class DbusBackend:
         notes += [
             f"{a.name} ({a.bus}) did not answer within {self.timeout:g} s: left out" for a in apps if not a.answering
         ]
-        cached = [a for a in live if a.bus not in self._big]
+        # One window: walking its showing part beats fetching the whole app's cache (measured 1.4-2.3x on
+        # mousepad, gtk3-widget-factory, Chromium and Calc: the cache holds every window and menu).
+        cached = [a for a in live if a.bus not in self._big] if pick is None else []
         replies = dict(zip(cached, self.bus.call_many(
             [Call(a.bus, "/org/a11y/atspi/cache", "org.a11y.atspi.Cache", "GetItems") for a in cached], self.timeout
         ), strict=True))  # fmt: skip
