@@ -112,6 +112,8 @@ def test_mousepad(session, dbus):
     session.launch("mousepad")
     wait_for_app(session, "mousepad")
     assert_same(session, dbus, "mousepad")
+    # Calls went to the app over its own socket (Application.GetApplicationBusAddress), not the bus daemon.
+    assert any(dbus.bus.direct(a.bus) for a in dbus.applications() if a.name.lower() == "mousepad")
 
 
 def test_gtk3_widget_factory(session, dbus):

@@ -8,19 +8,24 @@ calls come back as `CallFailed` while the other apps' replies are kept.
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import select
+import socket
 import struct
 import time
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 from jeepney import DBusAddress, MessageType, new_method_call
-from jeepney.io.blocking import DBusConnection, open_dbus_connection
+from jeepney.bus import get_bus
+from jeepney.io.blocking import DBusConnection, open_dbus_connection, prep_socket
 
 from cua_mcp.accessibility import _wire
 
 DEFAULT_TIMEOUT_S = 2.0
+_BATCH = 64  # pending replies past which reading waits a moment for more
 _PROPS = "org.freedesktop.DBus.Properties"
 
 
@@ -104,15 +109,72 @@ class CallFailed(Exception):
         self.timed_out = timed_out
 
 
+class _Link:
+    """One socket to read replies from: the accessibility bus, or a direct connection to one app."""
+
+    def __init__(self, sock: socket.socket, serials: Iterator[int]) -> None:
+        self.sock = sock
+        self.serials = serials
+        self.buffer = bytearray()
+        self.closed = False
+
+    def next_message(self) -> _wire.Reply | None:
+        """The next whole message already read, parsed; None when it has not all come yet."""
+        size = _wire.message_length(self.buffer)
+        if size is None or len(self.buffer) < size:
+            return None
+        raw = bytes(self.buffer[:size])
+        del self.buffer[:size]
+        return _wire.parse(raw)
+
+    def send(self, data: bytes, deadline: float) -> bool:
+        """Send all of `data` before the deadline, reading replies meanwhile (a direct socket is
+        non-blocking: an app that is busy writing replies must not wait for us to stop writing)."""
+        view = memoryview(data)
+        while view:
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            readable, writable, _ = select.select([self.sock], [self.sock], [], remaining)
+            if readable and not self.receive():
+                return False
+            if writable:
+                try:
+                    view = view[self.sock.send(view) :]
+                except BlockingIOError:
+                    pass
+                except OSError:
+                    self.closed = True
+                    return False
+        return True
+
+    def receive(self) -> bool:
+        """Read what the socket has; False when the peer closed it."""
+        try:
+            chunk = self.sock.recv(1 << 20)
+        except BlockingIOError:
+            return True
+        except OSError:
+            chunk = b""
+        if not chunk:
+            self.closed = True
+            return False
+        self.buffer.extend(chunk)
+        return True
+
+
 class AtspiBus:
-    """One connection to the accessibility bus. Not thread-safe: use it from one thread."""
+    """One connection to the accessibility bus, plus direct connections to the apps that offer one
+    (`Application.GetApplicationBusAddress`, what libatspi uses): calls to such an app skip the bus
+    daemon, which otherwise routes every call and reply (about a third of a big snapshot's CPU).
+    Not thread-safe: use it from one thread."""
 
     def __init__(self, address: str) -> None:
         self.address = address
         self._conn: DBusConnection = open_dbus_connection(address)
         # After the handshake jeepney is only used to encode unusual calls: replies are read here.
-        self._sock = self._conn.sock
-        self._buffer = bytearray()
+        self._main = _Link(self._conn.sock, self._conn.outgoing_serial)
+        self._direct: dict[str, _Link] = {}  # app bus name -> its direct connection
 
     @classmethod
     def from_session(cls, session_bus_address: str, timeout: float = DEFAULT_TIMEOUT_S) -> AtspiBus:
@@ -127,27 +189,26 @@ class AtspiBus:
         return cls(reply.body[0])
 
     def close(self) -> None:
+        for link in self._direct.values():
+            with contextlib.suppress(OSError):
+                link.sock.close()
+        self._direct.clear()
         self._conn.close()
 
-    def _next_reply(self, timeout: float) -> _wire.Reply | None:
-        """The next message on the socket, parsed; None when none comes within `timeout`."""
-        deadline = time.monotonic() + timeout
-        while True:
-            size = _wire.message_length(self._buffer)
-            if size is not None and len(self._buffer) >= size:
-                raw = bytes(self._buffer[:size])
-                del self._buffer[:size]
-                return _wire.parse(raw)
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                return None
-            ready, _, _ = select.select([self._sock], [], [], remaining)
-            if not ready:
-                return None
-            chunk = self._sock.recv(1 << 20)
-            if not chunk:
-                raise ConnectionError("the accessibility bus closed the connection")
-            self._buffer.extend(chunk)
+    def connect_direct(self, bus: str, address: str, timeout: float = 1.0) -> bool:
+        """Talk to app `bus` over its own socket from now on; False (and the bus it stays) when that fails."""
+        if bus in self._direct:
+            return True
+        try:
+            sock = prep_socket(get_bus(address), timeout=timeout)
+        except (OSError, TimeoutError, ValueError, StopIteration, RuntimeError):
+            return False
+        sock.setblocking(False)
+        self._direct[bus] = _Link(sock, itertools.count(1))
+        return True
+
+    def direct(self, bus: str) -> bool:
+        return bus in self._direct
 
     def call(self, call: Call, timeout: float = DEFAULT_TIMEOUT_S) -> Any:
         """One call; returns its result (a single value is unwrapped) or raises `CallFailed`."""
@@ -159,31 +220,80 @@ class AtspiBus:
     def call_many(self, calls: Sequence[Call], timeout: float = DEFAULT_TIMEOUT_S) -> list[Any]:
         """Send every call, then collect the replies; each entry is a result or a `CallFailed`."""
         results: list[Any] = [None] * len(calls)
-        pending: dict[int, int] = {}
-        chunks = []
+        pending: dict[tuple[int, int], int] = {}  # (link, serial) -> index
+        chunks: dict[int, list[bytes]] = {}
+        links: dict[int, _Link] = {}
         for index, call in enumerate(calls):
-            serial = next(self._conn.outgoing_serial)
-            chunks.append(_encode_call(call, serial))
-            pending[serial] = index
-        self._sock.sendall(b"".join(chunks))
+            link = self._direct.get(call.bus, self._main)
+            serial = next(link.serials)
+            chunks.setdefault(id(link), []).append(_encode_call(call, serial))
+            links[id(link)] = link
+            pending[id(link), serial] = index
         deadline = time.monotonic() + timeout
+        retry: list[int] = []  # calls to ask again through the bus
+        for key, link in list(links.items()):
+            if link is self._main:
+                link.sock.sendall(b"".join(chunks[key]))  # the bus daemon reads whatever we send
+            elif not link.send(b"".join(chunks[key]), deadline):
+                # A stopped app reads nothing: its calls time out, and later calls go through the bus.
+                self._drop(link)
+                for (k, serial), index in list(pending.items()):
+                    if k == key:
+                        del pending[k, serial]
+                        if link.closed:
+                            retry.append(index)
+                        else:
+                            results[index] = CallFailed(calls[index], f"no answer within {timeout:g} s", timed_out=True)
+                del links[key]
         while pending:
+            for key, link in list(links.items()):
+                while (reply := link.next_message()) is not None:
+                    index = pending.pop((key, reply.reply_serial), None)
+                    if index is not None:  # else a signal or a late reply to an abandoned call
+                        results[index] = _result(calls[index], reply)
+                if link.closed:
+                    # The app went away (or dropped us): the bus says which, e.g. ServiceUnknown.
+                    self._drop(link)
+                    for (k, serial), index in list(pending.items()):
+                        if k == key:
+                            del pending[k, serial]
+                            retry.append(index)
+                    del links[key]
+            waiting = {key for key, _ in pending}
+            if not waiting:
+                break
+            if len(pending) > _BATCH:
+                time.sleep(0.001)  # let replies pile up: one read for many instead of a wake-up for each
             remaining = deadline - time.monotonic()
-            reply = self._next_reply(remaining) if remaining > 0 else None
-            if reply is None:
+            ready = select.select([links[k].sock for k in waiting], [], [], remaining)[0] if remaining > 0 else []
+            if not ready:
                 for index in pending.values():
                     results[index] = CallFailed(calls[index], f"no answer within {timeout:g} s", timed_out=True)
                 break
-            index = pending.pop(reply.reply_serial, None)
-            if index is None:
-                continue  # a signal or a late reply to an abandoned call
-            if reply.kind == _wire.ERROR:
-                detail = reply.body[0] if reply.body and isinstance(reply.body[0], str) else ""
-                results[index] = CallFailed(calls[index], f"{reply.error_name}: {detail}".strip())
-            else:
-                body = reply.body
-                value = body[0] if len(body) == 1 else body
-                if calls[index].interface == _PROPS and calls[index].method == "Get":
-                    value = value[1]  # (signature, value) variant
-                results[index] = value
+            for key in waiting:
+                link = links[key]
+                if link.sock in ready and not link.receive() and link is self._main:
+                    raise ConnectionError("the accessibility bus closed the connection")
+        if retry:
+            again = self.call_many([calls[i] for i in retry], max(0.1, deadline - time.monotonic()))
+            for index, result in zip(retry, again, strict=True):
+                results[index] = result
         return results
+
+    def _drop(self, link: _Link) -> None:
+        for bus, known in list(self._direct.items()):
+            if known is link:
+                del self._direct[bus]
+        with contextlib.suppress(OSError):
+            link.sock.close()
+
+
+def _result(call: Call, reply: _wire.Reply) -> Any:
+    if reply.kind == _wire.ERROR:
+        detail = reply.body[0] if reply.body and isinstance(reply.body[0], str) else ""
+        return CallFailed(call, f"{reply.error_name}: {detail}".strip())
+    body = reply.body
+    value = body[0] if len(body) == 1 else body
+    if call.interface == _PROPS and call.method == "Get":
+        value = value[1]  # (signature, value) variant
+    return value

@@ -49,7 +49,7 @@ class DbusBackend:
 
     name = "dbus"
 
-    def __init__(self, bus: AtspiBus, timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(self, bus: AtspiBus, timeout: float = DEFAULT_TIMEOUT_S, direct: bool = True) -> None:
         self.bus = bus
         self.timeout = timeout
         # Past this many cached objects one GetItems costs more than walking the showing part.
@@ -58,6 +58,8 @@ class DbusBackend:
         self._big: set[str] = set()  # apps whose cache proved too big to fetch whole
         self._gtk4: set[str] = set()  # apps whose SHOWING state is unreliable
         self._names: dict[str, str] = {}  # so an app that stops answering can still be named
+        self.direct = direct  # talk to apps over their own sockets when they offer one
+        self._tried: set[str] = set()  # apps asked for a direct address
 
     def _listen(self) -> None:
         """Register as an event listener: at-spi2-atk only serves its cache to a bus with listeners."""
@@ -85,6 +87,7 @@ class DbusBackend:
                 prop(bus, path, APPLICATION, "Version"),
             ]  # fmt: skip
         results = self.bus.call_many(calls, self.timeout)
+        self._connect_direct([ref for i, ref in enumerate(refs) if not isinstance(results[4 * i], CallFailed)])
         apps = []
         for i, (bus, path) in enumerate(refs):
             if isinstance(results[4 * i], str):
@@ -101,6 +104,19 @@ class DbusBackend:
                 )
             )
         return apps
+
+    def _connect_direct(self, refs: list[tuple[str, str]]) -> None:
+        """Open a direct connection to each app not tried yet that offers one (libatspi does the same)."""
+        new = [(bus, path) for bus, path in refs if bus not in self._tried]
+        if not self.direct or not new:
+            return
+        self._tried |= {bus for bus, _ in new}
+        addresses = self.bus.call_many(
+            [Call(bus, path, APPLICATION, "GetApplicationBusAddress") for bus, path in new], self.timeout
+        )
+        for (bus, _), address in zip(new, addresses, strict=True):
+            if isinstance(address, str) and address:
+                self.bus.connect_direct(bus, address)
 
     # ----- trees -----------------------------------------------------------------------------
 
