@@ -419,9 +419,6 @@ class Desktop:
             raise InvalidArgumentError(f"hold_keys holds one chord at a time, got {len(chords)}: join keys with '+'.")
         return await self._act(lambda d, c: d.input.hold_chord(chords[0], seconds, c), _DEFAULT_TIMEOUT_S + seconds)
 
-    async def release_all(self) -> None:
-        await self.run(lambda d, c: d.input.release_all())
-
     async def _act(
         self, action: Callable[[_XDevices, threading.Event], object], timeout: float = _DEFAULT_TIMEOUT_S
     ) -> tuple[int, int]:

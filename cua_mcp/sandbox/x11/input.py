@@ -2,7 +2,7 @@
 
 An `InputDevice` owns one X connection and is used from one thread (the desktop's X worker).
 It remembers every key and button it holds down, so an operation that fails or is cancelled
-midway releases them all (`release_all`): no modifier is ever left stuck.
+midway releases what it pressed (`release_since`): no modifier is ever left stuck.
 
 Characters that are not on the keyboard map (é, €, 日本, emoji) are typed by binding their
 keysyms to spare keycodes, all of a batch in one go (`_ScratchKeymap`). X clients re-read the

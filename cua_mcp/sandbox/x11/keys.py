@@ -82,20 +82,6 @@ ALIASES: dict[str, str] = {
 }
 ALIASES.update({f"f{n}": f"F{n}" for n in range(1, 25)})
 
-MODIFIER_KEYSYM_NAMES = frozenset(
-    {
-        "Control_L",
-        "Control_R",
-        "Alt_L",
-        "Alt_R",
-        "Shift_L",
-        "Shift_R",
-        "Super_L",
-        "Super_R",
-        "ISO_Level3_Shift",
-    }
-)
-
 
 @cache
 def _keysym_names() -> dict[str, str]:
