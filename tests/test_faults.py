@@ -122,11 +122,16 @@ def test_stopping_leaves_no_process_behind(how):
     mcp = McpServerProcess(["--launch", "mousepad", "--launch", "gnome-calculator"]).start()
     try:
         server = child_server_pid()
-        wait_until(lambda: len(descendants(server)) >= 7, timeout=20, what="the sandbox's processes")
+        expected = ("Xvfb", "dbus-daemon", "at-spi-bus-launcher", "openbox", "mousepad", "gnome-calculator")
+
+        def all_started() -> bool:
+            names = " ".join(command_line(p) for p in descendants(server))
+            missing = [part for part in expected if part not in names]
+            assert not missing, f"not (yet) running: {missing}; running: {names[:500]}"
+            return True
+
+        wait_until(all_started, timeout=30, what="the sandbox's processes")
         started = descendants(server)
-        names = " ".join(command_line(p) for p in started)
-        for part in ("Xvfb", "dbus-daemon", "at-spi-bus-launcher", "openbox", "mousepad", "gnome-calculator"):
-            assert part in names
         if how != "stdin closed":
             os.kill(server, getattr(signal, how))
     finally:

@@ -38,15 +38,23 @@ def alive(pids: set[int]) -> set[int]:
 
 
 def child_server_pid() -> int:
-    """The cua-mcp server process this test process spawned most recently."""
-    parents = _ppid_map()
+    """The cua-mcp server process this test process spawned most recently.
+
+    By start time, not by pid: after a long run the pids wrap around, and the newest server can have
+    a lower pid than one a module fixture started earlier."""
     candidates = [
         pid
-        for pid, parent in parents.items()
+        for pid, parent in _ppid_map().items()
         if parent == os.getpid() and b"cua-mcp" in Path(f"/proc/{pid}/cmdline").read_bytes()
     ]
     assert candidates, "no cua-mcp child process"
-    return max(candidates)
+    return max(candidates, key=_start_time)
+
+
+def _start_time(pid: int) -> int:
+    """When the process started, in clock ticks since boot (field 22 of /proc/PID/stat)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return int(fields[19])
 
 
 def command_line(pid: int) -> str:
