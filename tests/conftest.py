@@ -6,7 +6,7 @@ import pytest
 
 from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
 from tests.support.desktop import mousepad_text, wait_for_app, wait_until
-from tests.support.mcp_client import McpServerProcess
+from tests.support.mcp_client import attached_server
 
 
 @pytest.fixture(scope="module")
@@ -19,8 +19,7 @@ def session():
 @pytest.fixture(scope="module")
 def client(session):
     """A cua-mcp server attached to the module's sandbox, driven through the SDK's stdio client."""
-    env = {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
-    with McpServerProcess(["--display", session.display], env=env) as mcp:
+    with attached_server(session) as mcp:
         yield mcp
 
 

@@ -5,13 +5,12 @@ from __future__ import annotations
 import pytest
 
 from tests.support.desktop import wait_for_app, wait_until
-from tests.support.mcp_client import McpServerProcess
+from tests.support.mcp_client import attached_server
 
 
 @pytest.fixture(scope="module")
 def reference_client(session):
-    env = {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
-    with McpServerProcess(["--display", session.display, "--a11y-backend", "pyatspi"], env=env) as mcp:
+    with attached_server(session, "--a11y-backend", "pyatspi") as mcp:
         yield mcp
 
 

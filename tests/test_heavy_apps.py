@@ -5,16 +5,15 @@ from __future__ import annotations
 import pytest
 
 from tests.support.desktop import wait_until
-from tests.support.mcp_client import McpServerProcess
+from tests.support.mcp_client import attached_server
 
 pytestmark = pytest.mark.slow
 
 
 @pytest.fixture(scope="module")
 def server(session, tmp_path_factory):
-    env = {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
     workspace = tmp_path_factory.mktemp("heavy-ws")
-    with McpServerProcess(["--display", session.display, "--workspace", str(workspace)], env=env) as mcp:
+    with attached_server(session, "--workspace", str(workspace)) as mcp:
         yield mcp
 
 

@@ -17,7 +17,7 @@ from PIL import Image
 
 from tests.support.desktop import wait_until
 from tests.support.http_server import HttpServer
-from tests.support.mcp_client import CUA_MCP, McpServerProcess
+from tests.support.mcp_client import CUA_MCP, McpServerProcess, bus_env
 
 TOKEN = "test-token-Zq8"
 INSPECTOR = Path(__file__).parent / "node" / "node_modules" / ".bin" / "mcp-inspector"
@@ -32,10 +32,6 @@ INITIALIZE = {
 MCP_HEADERS = {"Accept": "application/json, text/event-stream", "Content-Type": "application/json"}
 
 
-def _env(session) -> dict[str, str]:
-    return {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
-
-
 @pytest.fixture(scope="module")
 def audit_log(tmp_path_factory) -> Path:
     return tmp_path_factory.mktemp("audit") / "calls.jsonl"
@@ -45,7 +41,7 @@ def audit_log(tmp_path_factory) -> Path:
 def server(session, audit_log, tmp_path_factory):
     """Native scale, so a screenshot is a full 1920x1080 PNG; typed text redacted in the log."""
     args = ["--display", session.display, "--scale", "native", "--audit-log", str(audit_log), "--redact-text"]
-    http = HttpServer(args, env=_env(session), token=TOKEN)
+    http = HttpServer(args, env=bus_env(session), token=TOKEN)
     http.start(tmp_path_factory.mktemp("server") / "stderr.log")
     yield http
     http.stop()
@@ -119,7 +115,7 @@ def test_non_loopback_bind_without_token_refuses_to_start(session):
     for host in ("0.0.0.0", "192.0.2.7"):
         result = subprocess.run(
             [CUA_MCP, "--transport", "http", "--host", host, "--display", session.display],
-            env={**os.environ, **_env(session), "CUA_MCP_TOKEN": ""},
+            env={**os.environ, **bus_env(session), "CUA_MCP_TOKEN": ""},
             capture_output=True,
             text=True,
             timeout=30,
@@ -241,7 +237,7 @@ def test_calls_json_returns_only_newer_calls(server):
 
 
 def test_read_only_keeps_observe_alone(session, tmp_path):
-    http = HttpServer(["--display", session.display, "--read-only", "--allow", "shell"], env=_env(session))
+    http = HttpServer(["--display", session.display, "--read-only", "--allow", "shell"], env=bus_env(session))
     http.start(tmp_path / "stderr.log")
     try:
         with http.client("modern") as client:
@@ -255,7 +251,7 @@ def test_read_only_keeps_observe_alone(session, tmp_path):
 
 
 def test_deny_removes_a_group_from_tools_list(session):
-    with McpServerProcess(["--display", session.display, "--deny", "input"], env=_env(session)) as client:
+    with McpServerProcess(["--display", session.display, "--deny", "input"], env=bus_env(session)) as client:
         names = {t.name for t in client.list_tools()}
         assert "screenshot" in names
         assert not names & {"click", "type_text", "press_keys", "scroll", "drag"}
@@ -264,7 +260,7 @@ def test_deny_removes_a_group_from_tools_list(session):
 
 
 def test_the_default_policy_offers_input_but_no_shell(session):
-    with McpServerProcess(["--display", session.display], env=_env(session)) as client:
+    with McpServerProcess(["--display", session.display], env=bus_env(session)) as client:
         names = {t.name for t in client.list_tools()}
         assert {"click", "type_text"} <= names
         assert "run_command" not in names
@@ -273,7 +269,7 @@ def test_the_default_policy_offers_input_but_no_shell(session):
 def test_stdio_calls_are_audited_too(session, tmp_path):
     log = tmp_path / "stdio.jsonl"
     args = ["--display", session.display, "--audit-log", str(log)]
-    with McpServerProcess(args, env=_env(session)) as client:
+    with McpServerProcess(args, env=bus_env(session)) as client:
         client.call("move_mouse", {"x": 3, "y": 4})
         client.call("type_text", {"text": "visible"})
     first, second = (json.loads(line) for line in log.read_text().splitlines())

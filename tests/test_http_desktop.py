@@ -18,6 +18,7 @@ from PIL import Image, ImageChops
 
 from tests.support.desktop import atspi, wait_for_app, wait_until
 from tests.support.http_server import HttpServer
+from tests.support.mcp_client import bus_env
 
 TOKEN = "live-view-token-4Kp"
 CHROMIUM = shutil.which("chromium")
@@ -25,8 +26,7 @@ CHROMIUM = shutil.which("chromium")
 
 @pytest.fixture(scope="module")
 def server(session, tmp_path_factory):
-    env = {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
-    http = HttpServer(["--display", session.display], env=env, token=TOKEN)
+    http = HttpServer(["--display", session.display], env=bus_env(session), token=TOKEN)
     http.start(tmp_path_factory.mktemp("server") / "stderr.log")
     yield http
     http.stop()

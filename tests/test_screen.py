@@ -11,13 +11,12 @@ import io
 import pytest
 from PIL import Image
 
-from tests.support.mcp_client import McpServerProcess
+from tests.support.mcp_client import attached_server
 
 
 @pytest.fixture(scope="module")
 def client(session):
-    env = {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
-    with McpServerProcess(["--display", session.display], env=env, modern=True) as mcp:
+    with attached_server(session, modern=True) as mcp:
         yield mcp
 
 
@@ -82,8 +81,7 @@ def test_cursor_is_drawn_only_when_asked(client):
 
 
 def test_native_scale(session):
-    env = {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
-    with McpServerProcess(["--display", session.display, "--scale", "native"], env=env) as native:
+    with attached_server(session, "--scale", "native") as native:
         info = native.call("screen_info")
         assert info["space"]["width"] == 1920 and info["space"]["scale"] == 1
         data, _, _ = native.image()

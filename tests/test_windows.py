@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from tests.support.desktop import wait_for_app, wait_until
-from tests.support.mcp_client import McpServerProcess
+from tests.support.mcp_client import attached_server
 from tests.support.x11 import active_window, client_list, geometry, wm_state
 
 SCALE = 1920 / 1280  # screen pixels per agent unit on the default 1920x1080 sandbox
@@ -13,9 +13,8 @@ SCALE = 1920 / 1280  # screen pixels per agent unit on the default 1920x1080 san
 
 @pytest.fixture(scope="module")
 def server(session, tmp_path_factory):
-    env = {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
     workspace = tmp_path_factory.mktemp("workspace")
-    with McpServerProcess(["--display", session.display, "--workspace", str(workspace)], env=env) as mcp:
+    with attached_server(session, "--workspace", str(workspace)) as mcp:
         yield mcp
 
 

@@ -24,6 +24,8 @@ from mcp.client import Client
 from mcp.client.stdio import stdio_client
 from mcp.types import CallToolResult
 
+from cua_mcp.sandbox.session import SandboxSession
+
 CUA_MCP = str(Path(sys.executable).with_name("cua-mcp"))
 
 
@@ -160,6 +162,16 @@ class McpServerProcess(BlockingClient):
             async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
                 self.protocol_version = (await session.initialize()).protocol_version
                 yield session
+
+
+def bus_env(session: SandboxSession) -> dict[str, str]:
+    """The environment a server needs to reach a sandbox's accessibility bus (its display comes by flag)."""
+    return {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
+
+
+def attached_server(session: SandboxSession, *args: str, modern: bool = False) -> McpServerProcess:
+    """`cua-mcp --display <the sandbox's> ARGS` over stdio; use it as a context manager."""
+    return McpServerProcess(["--display", session.display, *args], env=bus_env(session), modern=modern)
 
 
 def error_text(result: CallToolResult) -> str:
