@@ -121,14 +121,9 @@ class InputDevice:
 
     def hold_chord(self, chord: Sequence[int], seconds: float, cancel: threading.Event) -> None:
         """Hold a chord down for `seconds`, or until cancelled; always released."""
-        self._scratch.bind(chord)
         mark = self.held_mark()
         try:
-            for keycode, shifted in (self._scratch.locate(k) for k in chord):
-                if shifted:
-                    self._key_down(self._shift_keycode)
-                self._key_down(keycode)
-            self._display.sync()
+            self._hold(chord)
             cancel.wait(seconds)
         finally:
             self.release_since(mark)
@@ -175,6 +170,16 @@ class InputDevice:
         self._display.sync()
 
     # ----- helpers -------------------------------------------------------------------------
+
+    def _hold(self, keysyms: Sequence[int]) -> None:
+        """Press keys and keep them down (the caller releases them), binding any not on the keyboard."""
+        self._scratch.bind(keysyms)
+        for keycode, shifted in (self._scratch.locate(k) for k in keysyms):
+            if shifted:
+                self._key_down(self._shift_keycode)
+            self._key_down(keycode)
+            self._scratch.used(keycode)
+        self._display.sync()
 
     def _key_down(self, keycode: int) -> None:
         xtest.fake_input(self._display, X.KeyPress, keycode)
@@ -227,13 +232,8 @@ class _ModifiersHeld:
         self._mark = device.held_mark()
 
     def __enter__(self) -> None:
-        for keysym in self._keysyms:
-            keycode = self._device._display.keysym_to_keycode(keysym)
-            if not keycode:
-                raise InvalidArgumentError(f"modifier keysym {keysym:#x} is not on the keyboard")
-            self._device._key_down(keycode)
         if self._keysyms:
-            self._device._display.sync()
+            self._device._hold(self._keysyms)
 
     def __exit__(self, *exc_info: object) -> None:
         self._device.release_since(self._mark)
