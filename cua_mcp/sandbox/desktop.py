@@ -105,7 +105,6 @@ class Desktop:
     ) -> None:
         self.display = display
         self.session = session
-        self._long_side = space_long_side
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix=f"cua-x{display}")
         self._devices: _XDevices | None = None
         self._restart_lock = asyncio.Lock()

@@ -1,5 +1,6 @@
 """Observe the screen: `screenshot`, `screen_info`."""
 
+import asyncio
 import base64
 from typing import Annotated, Literal
 
@@ -137,8 +138,9 @@ def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None 
                 raise InvalidArgumentError("marks need the accessibility tools; take the screenshot without marks.")
             snap = await a11y.snapshot("focused_window")
             chosen = set_of_marks.choose(snap.roots, desktop.space)
-            image = set_of_marks.draw(frame.data, chosen, shot.region, info.pixels_per_unit)
-            frame = encode(image, frame.format, quality)
+            # Decoding, drawing and encoding take milliseconds: off the event loop, which serves other clients.
+            image = await asyncio.to_thread(set_of_marks.draw, frame.data, chosen, shot.region, info.pixels_per_unit)
+            frame = await asyncio.to_thread(encode, image, frame.format, quality)
             info.marks = [
                 MarkInfo(number=m.number, ref=m.ref, role=m.role, name=m.name, box=list(m.box)) for m in chosen
             ]
