@@ -99,6 +99,17 @@ def test_write_read_list_round_trip(server):
     assert [e["path"] for e in listing["entries"]] == ["notes/todo.txt"]
 
 
+def test_a_message_of_megabytes_crosses_stdio_whole(server):
+    # Far beyond one pipe buffer and asyncio's default 64 KiB line limit, with multi-byte characters.
+    mcp, workspace = server
+    content = "".join(f"line {i}: héllo wörld € 日本 🙂\n" for i in range(100_000))
+    written = mcp.call("write_file", {"path": "big.txt", "content": content})
+    assert (workspace / "big.txt").read_text(encoding="utf-8") == content
+    assert written["size"] == len(content.encode("utf-8"))
+    read = mcp.call("read_file", {"path": "big.txt", "offset": 99_998})
+    assert read["content"] == content.splitlines(keepends=True)[-2] + content.splitlines(keepends=True)[-1]
+
+
 def test_escapes_through_the_server_are_tool_errors(server, tmp_path_factory):
     mcp, workspace = server
     outside = tmp_path_factory.mktemp("outside")

@@ -29,6 +29,7 @@ from cua_mcp.server.app import build_server
 from cua_mcp.server.http import DEFAULT_HOST, DEFAULT_PORT, HttpSettings, serve_http
 from cua_mcp.server.policy import PolicyError, resolve_groups
 from cua_mcp.server.recording import CallRecorder
+from cua_mcp.server.stdio import serve_stdio
 from cua_mcp.tools._registry import GROUPS
 
 log = logging.getLogger("cua_mcp")
@@ -234,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
                     "browser, run with --transport http instead. Ctrl-C stops it.",
                     file=sys.stderr,
                 )
-            anyio.run(server.run_stdio_async)
+            anyio.run(serve_stdio, server)
     except KeyboardInterrupt:
         pass
     finally:
