@@ -7,9 +7,10 @@ the others use the 2025-11-25 handshake.
 from __future__ import annotations
 
 import io
+import subprocess
 
 import pytest
-from PIL import Image
+from PIL import Image, ImageChops
 
 from tests.support.mcp_client import attached_server
 
@@ -78,6 +79,31 @@ def test_cursor_is_drawn_only_when_asked(client):
     without = decode(client.image({**region, "cursor": False})[0]).convert("RGB")
     assert with_cursor.tobytes() != without.tobytes()
     assert len(without.getcolors()) == 1  # the empty root window under the pointer is one colour
+
+
+def test_scaled_screenshot_is_the_screen_sampled_bilinearly(client, session):
+    # The X server scales the whole screen: each image pixel is the screen sampled bilinearly at the
+    # pixel's centre. A grid of one-pixel lines on the root window shows any shift or stretch.
+    background = decode(client.image({"region": [0, 0, 10, 10]})[0]).convert("RGB").getpixel((0, 0))
+    subprocess.run(["xsetroot", "-mod", "5", "7"], env=session.env, check=True)
+    try:
+        native = decode(client.image({"region": [0, 0, 1280, 720], "cursor": False})[0]).convert("RGB")
+        scaled = decode(client.image({"cursor": False})[0]).convert("RGB")
+    finally:
+        subprocess.run(["xsetroot", "-solid", "#{:02x}{:02x}{:02x}".format(*background)], env=session.env, check=True)
+    assert native.size == (1920, 1080) and scaled.size == (1280, 720)
+    assert len(native.getcolors(2**16)) > 1
+    expected = native.transform((1280, 720), Image.Transform.AFFINE, (1.5, 0, 0, 0, 1.5, 0), Image.Resampling.BILINEAR)
+    assert max(high for _, high in ImageChops.difference(scaled, expected).getextrema()) <= 2
+
+
+def test_cursor_lands_where_the_pointer_is_in_a_scaled_screenshot(client):
+    client.call("move_mouse", {"x": 900, "y": 500})
+    with_cursor = decode(client.image({"cursor": True})[0]).convert("RGB")
+    without = decode(client.image({"cursor": False})[0]).convert("RGB")
+    left, top, right, bottom = ImageChops.difference(with_cursor, without).getbbox()
+    # The pointer's hot spot is at its image's top left, give or take the arrow's margin.
+    assert left - 4 <= 900 <= right and top - 4 <= 500 <= bottom and right - left < 30 and bottom - top < 30
 
 
 def test_native_scale(session):

@@ -13,6 +13,7 @@ from cua_mcp.errors import InvalidArgumentError, OutsideScreenError, UnknownKeyE
 from cua_mcp.sandbox.space import AgentSpace
 from cua_mcp.sandbox.x11 import keys
 from cua_mcp.sandbox.x11.capture import _adler32_combine, _BandScaler, _PngEncoder, encode
+from cua_mcp.sandbox.x11.server_scale import ServerScaler
 
 
 class TestAgentSpace:
@@ -92,6 +93,19 @@ class TestKeys:
 
 
 class TestCapture:
+    @pytest.mark.parametrize(
+        ("screen", "target", "expected"),
+        [
+            ((1920, 1080), (1280, 720), True),  # 1.5
+            ((2560, 1440), (1280, 720), True),  # 2: every pixel still weighs in
+            ((1366, 768), (1280, 720), True),
+            ((3840, 2160), (1280, 720), False),  # 3: bilinear would skip a column in three
+            ((1280, 720), (1280, 720), False),  # nothing to scale
+        ],
+    )
+    def test_the_x_server_scales_by_at_most_two(self, screen, target, expected):
+        assert ServerScaler.supports(screen, target) is expected
+
     @pytest.mark.parametrize(
         ("size", "target"), [((1920, 1080), (1280, 720)), ((1366, 768), (1280, 720)), ((1000, 999), (800, 799))]
     )

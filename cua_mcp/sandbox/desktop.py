@@ -281,7 +281,7 @@ class Desktop:
             )
 
         def job(devices: _XDevices, cancel: threading.Event) -> tuple[ScreenCapture, RawGrab, tuple[int, int]]:
-            return devices.capture, devices.capture.grab(box, cursor), devices.input.pointer_position()
+            return devices.capture, devices.capture.grab(box, cursor, size), devices.input.pointer_position()
 
         capture, grab, pointer = await self.run(job)
         # Scaling and encoding off the X worker: other clients' input need not wait for them.
