@@ -1,15 +1,15 @@
 """Screen and input speed: cua-mcp through a real MCP client against the reference tools.
 
 Starts a sandbox desktop (1920x1080, mousepad and gtk3-widget-factory open so the screen is not
-empty), attaches a cua-mcp server to it over stdio, and times each action through the SDK's
-client. In the same run it times the same actions done the way the reference computer-use tools
-do them (one `xdotool` process per action; `scrot` then an ImageMagick `convert` to resize), and
-prints median, p90 and the ratio as a Markdown table.
+empty), starts a cua-mcp server attached to it over stdio, and times each action through the SDK's
+`ClientSession`, awaited from the benchmark's own event loop as an agent loop would. In the same run
+it times the same actions done the way the reference computer-use tools do them (one `xdotool`
+process per action; `scrot` then an ImageMagick `convert` to resize), and prints median, p90 and the
+ratio as a Markdown table.
 
-cua-mcp re-scales only the parts of the screen that changed since its last screenshot, so
-screenshots are timed three ways: after a full-screen change (the root background is recoloured
-before each shot, which changes every band of rows), after a small change (one character typed
-into mousepad), and of an unchanged screen.
+Screenshots are timed three ways: after a full-screen change (the root background is recoloured
+before each shot), after a small change (one character typed into mousepad), and of an unchanged
+screen, since parts of the pipeline reuse what did not change.
 
     .venv/bin/python benchmarks/bench_screen_input.py [--runs 40]
 """
@@ -17,6 +17,8 @@ into mousepad), and of an unchanged screen.
 from __future__ import annotations
 
 import argparse
+import asyncio
+import inspect
 import os
 import shutil
 import statistics
@@ -26,29 +28,50 @@ import tempfile
 import time
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
+
+from mcp import ClientSession, StdioServerParameters
+from mcp.client.stdio import stdio_client
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
 from tests.support.desktop import wait_for_app
-from tests.support.mcp_client import McpServerProcess
+from tests.support.mcp_client import CUA_MCP, error_text
 
 ASCII_100 = ("The quick brown fox jumps over the lazy dog 0123456789. " * 2)[:100]
 NON_ASCII_20 = "héllo wörld € 日本語 🙂ñç"[:20]
 
 
-def timed(action: Callable[[], object], runs: int, reset: Callable[[], object] | None = None) -> list[float]:
-    """Milliseconds per run, after two warm-up runs; `reset` runs untimed before each."""
+async def timed(action: Callable[[], Any], runs: int, reset: Callable[[], Any] | None = None) -> list[float]:
+    """Milliseconds per run, after two warm-up runs; `reset` runs untimed before each. Either may be async."""
     samples = []
     for index in range(runs + 2):
         if reset is not None:
-            reset()
+            await _settled(reset())
         started = time.perf_counter()
-        action()
+        await _settled(action())
         elapsed = (time.perf_counter() - started) * 1000
         if index >= 2:
             samples.append(elapsed)
     return samples
+
+
+async def _settled(result: Any) -> None:
+    if inspect.isawaitable(result):
+        await result
+
+
+class _Client:
+    """Tool calls through the SDK's client session; an error result stops the benchmark."""
+
+    def __init__(self, session: ClientSession) -> None:
+        self._session = session
+
+    async def call(self, name: str, arguments: dict[str, Any] | None = None) -> None:
+        result = await self._session.call_tool(name, arguments or {})
+        if result.is_error:
+            raise SystemExit(f"{name}({arguments}) failed: {error_text(result)}")
 
 
 def p90(samples: list[float]) -> float:
@@ -58,7 +81,10 @@ def p90(samples: list[float]) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=40)
-    args = parser.parse_args()
+    asyncio.run(_main(parser.parse_args()))
+
+
+async def _main(args: argparse.Namespace) -> None:
     for tool in ("xdotool", "scrot", "convert", "xsetroot"):
         if shutil.which(tool) is None:
             raise SystemExit(f"{tool} is missing: run scripts/setup")
@@ -69,7 +95,7 @@ def main() -> None:
         session.launch("mousepad")
         wait_for_app(session, "mousepad")
         time.sleep(1.0)
-        env = {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
+        env = {**os.environ, "DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
         xenv = {**os.environ, "DISPLAY": session.display}
         tmp = Path(tempfile.mkdtemp(prefix="cua-bench-"))
 
@@ -99,52 +125,61 @@ def main() -> None:
         def full_change() -> None:
             run("xsetroot", "-solid", next(colours))
 
-        with McpServerProcess(["--display", session.display], env=env) as mcp:
+        server = StdioServerParameters(command=CUA_MCP, args=["--display", session.display], env=env)
+        async with stdio_client(server) as (read, write), ClientSession(read, write) as client_session:
+            await client_session.initialize()
+            await client_session.list_tools()  # the client checks structured results against the schemas
+            mcp = _Client(client_session)
             clear = lambda: mcp.call("press_keys", {"keys": "ctrl+a Delete"})  # noqa: E731
             # Put the keyboard focus in mousepad's text area.
-            mcp.call("click", {"x": 640, "y": 400})
+            await mcp.call("click", {"x": 640, "y": 400})
 
-            def small_change() -> None:
-                mcp.call("type_text", {"text": "x"})
-                time.sleep(0.05)  # let mousepad redraw
+            async def small_change() -> None:
+                await mcp.call("type_text", {"text": "x"})
+                await asyncio.sleep(0.05)  # let mousepad redraw
 
-            reference_png = timed(lambda: reference_screenshot("png"), args.runs)
-            reference_jpeg = timed(lambda: reference_screenshot("jpg"), args.runs)
-            png = lambda: mcp.image()  # noqa: E731
-            jpeg = lambda: mcp.image({"format": "jpeg"})  # noqa: E731
+            reference_png = await timed(lambda: reference_screenshot("png"), args.runs)
+            reference_jpeg = await timed(lambda: reference_screenshot("jpg"), args.runs)
+            png = lambda: mcp.call("screenshot")  # noqa: E731
+            jpeg = lambda: mcp.call("screenshot", {"format": "jpeg"})  # noqa: E731
             scenarios = (
                 ("full-screen change", full_change),
                 ("small change", small_change),
                 ("unchanged screen", None),
             )
             rows = [
-                (f"screenshot {fmt} 1280x720, {scenario}", timed(shot, args.runs, reset), reference, "scrot + convert")
+                (
+                    f"screenshot {fmt} 1280x720, {scenario}",
+                    await timed(shot, args.runs, reset),
+                    reference,
+                    "scrot + convert",
+                )
                 for fmt, shot, reference in (("PNG", png, reference_png), ("JPEG", jpeg, reference_jpeg))
                 for scenario, reset in scenarios
             ]
             rows += [
                 (
                     "click",
-                    timed(lambda: mcp.call("click", {"x": 900, "y": 600}), args.runs),
-                    timed(lambda: run("xdotool", "mousemove", "1350", "900", "click", "1"), args.runs),
+                    await timed(lambda: mcp.call("click", {"x": 900, "y": 600}), args.runs),
+                    await timed(lambda: run("xdotool", "mousemove", "1350", "900", "click", "1"), args.runs),
                     "xdotool mousemove click",
                 ),
                 (
                     "type_text, 100 ASCII characters",
-                    timed(lambda: mcp.call("type_text", {"text": ASCII_100}), args.runs, clear),
-                    timed(lambda: reference_type(ASCII_100), max(5, args.runs // 4), clear),
+                    await timed(lambda: mcp.call("type_text", {"text": ASCII_100}), args.runs, clear),
+                    await timed(lambda: reference_type(ASCII_100), max(5, args.runs // 4), clear),
                     "xdotool type (50-char chunks, 12 ms delay)",
                 ),
                 (
                     "type_text, 20 non-ASCII characters",
-                    timed(lambda: mcp.call("type_text", {"text": NON_ASCII_20}), args.runs, clear),
-                    timed(lambda: reference_type(NON_ASCII_20), max(5, args.runs // 4), clear),
+                    await timed(lambda: mcp.call("type_text", {"text": NON_ASCII_20}), args.runs, clear),
+                    await timed(lambda: reference_type(NON_ASCII_20), max(5, args.runs // 4), clear),
                     "xdotool type (12 ms delay)",
                 ),
                 (
                     "press_keys ctrl+a",
-                    timed(lambda: mcp.call("press_keys", {"keys": "ctrl+a"}), args.runs),
-                    timed(lambda: run("xdotool", "key", "ctrl+a"), args.runs),
+                    await timed(lambda: mcp.call("press_keys", {"keys": "ctrl+a"}), args.runs),
+                    await timed(lambda: run("xdotool", "key", "ctrl+a"), args.runs),
                     "xdotool key",
                 ),
             ]
