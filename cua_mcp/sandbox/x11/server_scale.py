@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import functools
 import mmap
 import os
 import struct
@@ -154,14 +155,9 @@ def _sig(function, restype, *argtypes) -> None:
     function.argtypes = list(argtypes)
 
 
-_LIBS: _Libraries | None = None
-
-
+@functools.cache
 def _libraries() -> _Libraries:
-    global _LIBS
-    if _LIBS is None:
-        _LIBS = _Libraries()
-    return _LIBS
+    return _Libraries()
 
 
 class ServerScaler:
