@@ -9,6 +9,7 @@ calls come back as `CallFailed` while the other apps' replies are kept.
 from __future__ import annotations
 
 import contextlib
+import functools
 import itertools
 import select
 import socket
@@ -62,6 +63,37 @@ def _put_string(data: bytearray, text: str) -> None:
 
 
 _SIMPLE_BODIES = frozenset({None, "", "i", "u", "ii", "iiu", "s", "ss", "isi"})
+_FIXED_BODIES = {None: "", "": "", "i": "<i", "u": "<I", "ii": "<ii", "iiu": "<iiI"}  # 4-byte words only
+
+
+@functools.lru_cache(maxsize=1024)
+def _fields_after_path(interface: str, method: str, bus: str, signature: str | None) -> bytes:
+    """Header fields that follow the path. Each field starts 8-aligned, so their bytes do not depend
+    on the path's length: encoded once per kind of call."""
+    fields = bytearray()
+    for field, value in ((2, interface), (3, method), (6, bus)):
+        _pad(fields, 8)
+        fields.extend(bytes((field, 1, ord("s"), 0)))
+        _put_string(fields, value)
+    if signature:
+        _pad(fields, 8)
+        raw = signature.encode()
+        fields.extend(bytes((8, 1, ord("g"), 0, len(raw))) + raw + b"\0")
+    return bytes(fields)
+
+
+def _body(call: Call) -> bytes:
+    packer = _FIXED_BODIES.get(call.signature)
+    if packer is not None:
+        return struct.pack(packer, *call.args) if packer else b""
+    body = bytearray()
+    for code, arg in zip(call.signature or "", call.args, strict=True):
+        if code == "s":
+            _put_string(body, arg)
+        else:
+            _pad(body, 4)
+            body.extend(struct.pack("<i" if code == "i" else "<I", arg))
+    return bytes(body)
 
 
 def _encode_call(call: Call, serial: int) -> bytes:
@@ -72,31 +104,12 @@ def _encode_call(call: Call, serial: int) -> bytes:
             DBusAddress(call.path, call.bus, call.interface), call.method, call.signature, call.args
         )
         return message.serialise(serial=serial)
-    body = bytearray()
-    for code, arg in zip(call.signature or "", call.args, strict=True):
-        if code == "s":
-            _put_string(body, arg)
-        else:
-            _pad(body, 4)
-            body.extend(struct.pack("<i" if code == "i" else "<I", arg))
-    fields = bytearray()
-    for field, type_code, value in (
-        (1, "o", call.path),
-        (2, "s", call.interface),
-        (3, "s", call.method),
-        (6, "s", call.bus),
-    ):
-        _pad(fields, 8)
-        fields.extend(bytes((field, 1, ord(type_code), 0)))
-        _put_string(fields, value)
-    if call.signature:
-        _pad(fields, 8)
-        raw = call.signature.encode()
-        fields.extend(bytes((8, 1, ord("g"), 0, len(raw))) + raw + b"\0")
-    header = bytearray(struct.pack("<cBBBIII", b"l", 1, 0, 1, len(body), serial, len(fields)))
-    header.extend(fields)
-    _pad(header, 8)
-    return bytes(header + body)
+    body = _body(call)
+    path = call.path.encode()
+    fields = struct.pack("<4BI", 1, 1, ord("o"), 0, len(path)) + path + b"\0"
+    fields += b"\0" * (-len(fields) % 8) + _fields_after_path(call.interface, call.method, call.bus, call.signature)
+    header = struct.pack("<cBBBIII", b"l", 1, 0, 1, len(body), serial, len(fields)) + fields
+    return header + b"\0" * (-len(header) % 8) + body
 
 
 class CallFailed(Exception):
