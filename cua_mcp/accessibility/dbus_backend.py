@@ -13,6 +13,7 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
+from dataclasses import dataclass, field
 from typing import Any
 
 from cua_mcp.accessibility._dbus import DEFAULT_TIMEOUT_S, AtspiBus, Call, CallFailed, prop
@@ -283,6 +284,43 @@ class DbusBackend:
 
     def _visible_cells(self, table: Node) -> None:
         """The cells a managing table shows: the row/column range under its box, read cell by cell."""
+        cells = self._cell_range(table)
+        reads = self._read_cells(table, cells)
+        if not reads:
+            return
+        first = reads[0].answers
+        role, ifaces = first.get("role"), first.get("interfaces")
+        role_text = role_name(role) if isinstance(role, int) else "table cell"
+        interfaces = _short(ifaces) if isinstance(ifaces, list) else frozenset()
+        # Spreadsheets name cells A1, B1, ...: when the corner cells say so, the names need no calls.
+        corners = [reads[0].answers.get("name"), reads[-1].answers.get("name")]
+        if corners != [a1_name(*reads[0].cell), a1_name(*reads[-1].cell)]:
+            names = self.bus.call_many([prop(*read.ref, ACC, "Name") for read in reads], self.timeout)
+        else:
+            names = [a1_name(*read.cell) for read in reads]
+        # A sheet is a grid: a cell's box is its column's x and width and its row's y and height.
+        boxes = {read.cell: read.answers.get("box") for read in reads if "box" in read.answers}
+        top, left = reads[0].cell
+        children = []
+        for read, name in zip(reads, names, strict=True):
+            state, text = read.answers["state"], read.answers["text"]
+            if isinstance(state, CallFailed):
+                continue
+            node = Node(
+                *read.ref, role_text, name if isinstance(name, str) else "", states_from_bits(state), interfaces
+            )
+            if "Text" in interfaces and isinstance(text, str):
+                node.text = clean_text(text)
+            row, column = read.cell
+            across, down = boxes.get((top, column)), boxes.get((row, left))
+            if isinstance(across, tuple | list) and isinstance(down, tuple | list):
+                node.box = (across[0], down[1], across[2], down[3])
+            children.append(node)
+        table.children = [c for c in children if "showing" in c.states]
+        table.omitted_children = max(0, table.omitted_children - len(table.children))
+
+    def _cell_range(self, table: Node) -> list[tuple[int, int]]:
+        """(row, column) of the cells under the table's box: from the cells at its two corners."""
         assert table.box is not None
         x, y, w, h = table.box
         corners = self.bus.call_many(
@@ -303,58 +341,50 @@ class DbusBackend:
             ],
             self.timeout,
         )
-        r0, c0, r1, c1 = _checked(positions)
-        cells = visible_range(r0, c0, r1, c1)
-        refs = self.bus.call_many(
-            [Call(table.bus, table.path, TABLE, "GetAccessibleAt", "ii", (r, c)) for r, c in cells], self.timeout
-        )
-        cells_at = [tuple(r) for r in _checked(refs)]
-        if not cells_at:
-            return
-        # Cells of one table share role and interfaces: ask the first, then only name and state of each.
-        role, ifaces = self.bus.call_many(
-            [Call(*cells_at[0], ACC, "GetRole"), Call(*cells_at[0], ACC, "GetInterfaces")], self.timeout
-        )
-        role_text = role_name(role) if isinstance(role, int) else "table cell"
-        interfaces = _short(ifaces) if isinstance(ifaces, list) else frozenset()
-        # One round trip: name, state and text of every cell, and extents of the first row and column
-        # only: a sheet is a grid, so a cell's box is its column's x and width and its row's y and height.
-        grid = dict(zip(cells, cells_at, strict=False))
-        rows, cols = sorted({r for r, _ in grid}), sorted({c for _, c in grid})
-        edge = [(r, cols[0]) for r in rows] + [(rows[0], c) for c in cols[1:]]
-        # Spreadsheets name cells A1, B1, ...: when the corner cells say so, the names need no calls.
-        corners = self.bus.call_many([prop(*cells_at[0], ACC, "Name"), prop(*cells_at[-1], ACC, "Name")], self.timeout)
-        a1 = corners == [a1_name(*cells[0]), a1_name(*cells[len(cells_at) - 1])]
-        width = 1 if a1 else 2
-        calls = []
-        for bus, path in cells_at:
-            calls.append(Call(bus, path, ACC, "GetState"))
-            if not a1:
-                calls.append(prop(bus, path, ACC, "Name"))
-        if "Text" in interfaces:
-            calls += [Call(bus, path, TEXT, "GetText", "ii", (0, -1)) for bus, path in cells_at]
-        calls += [Call(*grid[rc], COMPONENT, "GetExtents", "u", (_SCREEN,)) for rc in edge]
-        results = self.bus.call_many(calls, self.timeout)
-        n = len(cells_at)
-        texts = results[width * n : (width + 1) * n] if "Text" in interfaces else [None] * n
-        boxes = dict(zip(edge, results[-len(edge) :], strict=True))
-        children = []
-        for i, ((r, c), (bus, path)) in enumerate(zip(cells, cells_at, strict=False)):
-            state = results[width * i]
-            name = a1_name(r, c) if a1 else results[width * i + 1]
-            if isinstance(state, CallFailed):
-                continue
-            node = Node(
-                bus, path, role_text, name if isinstance(name, str) else "", states_from_bits(state), interfaces
-            )
-            if isinstance(texts[i], str):
-                node.text = clean_text(texts[i])
-            column, row = boxes.get((rows[0], c)), boxes.get((r, cols[0]))
-            if not isinstance(column, CallFailed | None) and not isinstance(row, CallFailed | None):
-                node.box = (column[0], row[1], column[2], row[3])
-            children.append(node)
-        table.children = [c for c in children if "showing" in c.states]
-        table.omitted_children = max(0, table.omitted_children - len(table.children))
+        return visible_range(*_checked(positions))
+
+    def _read_cells(self, table: Node, cells: list[tuple[int, int]]) -> list[_CellRead]:
+        """Each cell's object, then its state and text (and more for the first row, first column and
+        corners), asked as soon as the object is in: the app serves the whole read as one queue instead
+        of going idle between rounds. Raises `CallFailed` when a cell's object cannot be had."""
+        exchange = self.bus.exchange(self.timeout)
+        reads: list[_CellRead] = []
+        top, left = cells[0] if cells else (0, 0)
+
+        def ask(i: int, ref: Any) -> None:
+            if isinstance(ref, CallFailed):
+                return
+            read = _CellRead(cells[i], tuple(ref))
+            calls = {
+                "state": Call(*read.ref, ACC, "GetState"),
+                # Asked before the interfaces are known: a cell without Text answers an error, left out.
+                "text": Call(*read.ref, TEXT, "GetText", "ii", (0, -1)),
+            }
+            if read.cell[0] == top or read.cell[1] == left:
+                calls["box"] = Call(*read.ref, COMPONENT, "GetExtents", "u", (_SCREEN,))
+            if i in (0, len(cells) - 1):
+                calls["name"] = prop(*read.ref, ACC, "Name")
+            if i == 0:  # cells of one table share role and interfaces
+                calls |= {"role": Call(*read.ref, ACC, "GetRole"), "interfaces": Call(*read.ref, ACC, "GetInterfaces")}
+            read.asked = dict(zip(calls, exchange.add(list(calls.values())), strict=True))
+            reads.append(read)
+
+        refs = exchange.add([Call(table.bus, table.path, TABLE, "GetAccessibleAt", "ii", cell) for cell in cells], ask)
+        exchange.run()
+        _checked([exchange.results[i] for i in refs])
+        for read in reads:
+            read.answers = {what: exchange.results[i] for what, i in read.asked.items()}
+        return sorted(reads, key=lambda read: read.cell)
+
+
+@dataclass
+class _CellRead:
+    """One visible cell of a managing table: where it is, its object, and the calls asked about it."""
+
+    cell: tuple[int, int]
+    ref: tuple[str, str]
+    asked: dict[str, int] = field(default_factory=dict)  # what -> index of its call in the exchange
+    answers: dict[str, Any] = field(default_factory=dict)
 
 
 MANAGES_DESCENDANTS_NAME = "manages descendants"
