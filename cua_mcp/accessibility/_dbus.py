@@ -201,6 +201,22 @@ class Exchange:
             indexes.append(index)
         return indexes
 
+    def add_group(self, calls: Sequence[Call], on_all: Callable[[list[Any]], None]) -> None:
+        """Send `calls`; `on_all(results)` runs once all of them are in (at once when there are none)."""
+        if not calls:
+            on_all([])
+            return
+        results: list[Any] = [None] * len(calls)
+        left = [len(calls)]
+
+        def one(i: int, result: Any) -> None:
+            results[i] = result
+            left[0] -= 1
+            if not left[0]:
+                on_all(results)
+
+        self.add(calls, one)
+
     def _send(self, index: int) -> None:
         call = self._calls[index]
         link = self.bus.link_for(call.bus)
@@ -269,16 +285,17 @@ class Exchange:
             self._send(index)
 
     def _give_up(self) -> None:
-        """Nothing came in time: the calls still pending fail. A link that stopped reading what we
-        send is dropped, so later calls to its app go through the bus."""
-        for key, link in list(self._links.items()):
+        """Nothing came in time: the calls still pending fail, without follow-ups (which would wait
+        again). A link that stopped reading what we send is dropped, so later calls to its app go
+        through the bus."""
+        for link in self._links.values():
             if link.outbox and link is not self.bus.main:
                 self.bus.drop(link)
-            indexes = [index for (k, _), index in self._pending.items() if k == key]
-            self._forget(key)
-            for index in indexes:
-                call = self._calls[index]
-                self._settle(index, CallFailed(call, f"no answer within {self.timeout:g} s", timed_out=True))
+        for index in self._pending.values():
+            call = self._calls[index]
+            self.results[index] = CallFailed(call, f"no answer within {self.timeout:g} s", timed_out=True)
+        self._pending.clear()
+        self._on_reply.clear()
 
     def _forget(self, key: int) -> None:
         self._pending = {k: i for k, i in self._pending.items() if k[0] != key}
