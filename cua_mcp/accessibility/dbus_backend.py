@@ -146,8 +146,8 @@ class DbusBackend:
                 answering.append(app)
         roots = [Node(a.bus, a.path, "application", a.name, frozenset()) for a in answering]
         # Windows come from the app itself, one level for every app at once: caches disagree on them.
-        _TreeRead(self, fill=False, depth_limit=1).walk(roots).run()
-        tree = _TreeRead(self)
+        _TreeRead(self.bus, self.timeout, self._gtk4, fill=False, depth_limit=1).walk(roots).run()
+        tree = _TreeRead(self.bus, self.timeout, self._gtk4)
         for app, root in zip(answering, roots, strict=True):
             if pick is not None:
                 root.children = pick(app, root.children)
@@ -170,11 +170,13 @@ class _TreeRead:
     text and values, and the visible cells of tables that manage their descendants. The app is kept
     busy instead of idling between the rounds of a level-by-level walk."""
 
-    def __init__(self, backend: DbusBackend, fill: bool = True, depth_limit: int = _MAX_WALK_DEPTH) -> None:
-        self.exchange = backend.bus.exchange(backend.timeout)
-        self.bus = backend.bus
-        self.timeout = backend.timeout
-        self.gtk4 = backend._gtk4
+    def __init__(
+        self, bus: AtspiBus, timeout: float, gtk4: set[str], fill: bool = True, depth_limit: int = _MAX_WALK_DEPTH
+    ) -> None:
+        self.exchange = bus.exchange(timeout)
+        self.bus = bus
+        self.timeout = timeout
+        self.gtk4 = gtk4  # apps whose SHOWING state is unreliable
         self.filling = fill
         self.depth_limit = depth_limit
         self.notes: list[str] = []
@@ -291,13 +293,11 @@ class _TreeRead:
             )
         if keep_text(node):
             self.exchange.add(
-                [Call(node.bus, node.path, TEXT, "GetText", "ii", (0, -1))],
-                lambda _, text: setattr(node, "text", clean_text(text)) if isinstance(text, str) else None,
+                [Call(node.bus, node.path, TEXT, "GetText", "ii", (0, -1))], lambda _, text: _got_text(node, text)
             )
         if keep_value(node):
             self.exchange.add(
-                [prop(node.bus, node.path, VALUE, "CurrentValue")],
-                lambda _, value: setattr(node, "value", float(value)) if not isinstance(value, CallFailed) else None,
+                [prop(node.bus, node.path, VALUE, "CurrentValue")], lambda _, value: _got_value(node, value)
             )
 
     def _got_box(self, node: Node, box: Any) -> None:
@@ -310,28 +310,33 @@ class _TreeRead:
     # ----- the visible cells of a managing table -----------------------------------------------
 
     def _cell_corners(self, table: Node) -> None:
-        """The cells under the table's box: the cells at its two corners, their indexes, their row and column."""
+        """The cells under the table's box start from the cells at its two corners."""
         assert table.box is not None
         x, y, w, h = table.box
+        corners = [(x + 1, y + 1), (x + w - 2, y + h - 2)]
+        self._then(
+            table,
+            [Call(table.bus, table.path, COMPONENT, "GetAccessibleAtPoint", "iiu", (*at, _SCREEN)) for at in corners],
+            lambda refs: self._corner_indexes(table, refs),
+        )
+
+    def _corner_indexes(self, table: Node, corners: list[Any]) -> None:
+        self._then(
+            table,
+            [Call(bus, path, ACC, "GetIndexInParent") for bus, path in corners],
+            lambda indexes: self._corner_positions(table, indexes),
+        )
+
+    def _corner_positions(self, table: Node, indexes: list[Any]) -> None:
+        """Row and column of each corner cell: the range of visible cells."""
         self._then(
             table,
             [
-                Call(table.bus, table.path, COMPONENT, "GetAccessibleAtPoint", "iiu", (x + 1, y + 1, _SCREEN)),
-                Call(table.bus, table.path, COMPONENT, "GetAccessibleAtPoint", "iiu", (x + w - 2, y + h - 2, _SCREEN)),
+                Call(table.bus, table.path, TABLE, method, "i", (index,))
+                for index in indexes
+                for method in ("GetRowAtIndex", "GetColumnAtIndex")
             ],
-            lambda corners: self._then(
-                table,
-                [Call(bus, path, ACC, "GetIndexInParent") for bus, path in corners],
-                lambda indexes: self._then(
-                    table,
-                    [
-                        Call(table.bus, table.path, TABLE, method, "i", (index,))
-                        for index in indexes
-                        for method in ("GetRowAtIndex", "GetColumnAtIndex")
-                    ],
-                    lambda positions: self._cells(_TableRead(table, visible_range(*positions))),
-                ),
-            ),
+            lambda positions: self._cells(_TableRead(table, visible_range(*positions))),
         )
 
     def _then(self, table: Node, calls: list[Call], then: Callable[[list[Any]], None]) -> None:
@@ -419,6 +424,16 @@ class _TreeRead:
         if corners == [a1_name(*cells[0].cell), a1_name(*cells[-1].cell)]:
             return [a1_name(*cell.cell) for cell in cells]
         return self.bus.call_many([prop(*cell.ref, ACC, "Name") for cell in cells], self.timeout)
+
+
+def _got_text(node: Node, text: Any) -> None:
+    if isinstance(text, str):
+        node.text = clean_text(text)
+
+
+def _got_value(node: Node, value: Any) -> None:
+    if not isinstance(value, CallFailed):
+        node.value = float(value)
 
 
 @dataclass
