@@ -90,13 +90,15 @@ def test_a1_names():
 def test_encoded_calls_match_jeepney():
     from jeepney import DBusAddress, new_method_call
 
-    from cua_mcp.accessibility._dbus import Call, _encode_call
+    from cua_mcp.accessibility._dbus import Call, _encode_call, prop
 
     for call in (
         Call(":1.2", "/org/a11y/atspi/accessible/12", "org.a11y.atspi.Accessible", "GetRole"),
         Call(":1.25", "/o/p", "org.a11y.atspi.Text", "GetText", "ii", (0, -1)),
         Call(":1.2", "/o/p", "org.a11y.atspi.EditableText", "InsertText", "isi", (3, "héllo 日本", 13)),
         Call(":1.2", "/o/p", "org.a11y.atspi.Component", "GetAccessibleAtPoint", "iiu", (3, 4, 0)),
+        Call(":1.2", "/org/a11y/atspi/accessible/1234", "org.a11y.atspi.Component", "GetExtents", "u", (0,)),
+        prop(":1.123", "/a/b/c", "org.a11y.atspi.Accessible", "Name"),
     ):
         expected = new_method_call(
             DBusAddress(call.path, call.bus, call.interface), call.method, call.signature, call.args

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import functools
+
 # Index = AT-SPI role number (at-spi2-core's AtspiRole).
 ROLE_NAMES = (
     "invalid", "accelerator label", "alert", "animation", "arrow", "calendar", "canvas", "check box",
@@ -50,5 +52,10 @@ def role_name(role: int) -> str:
 def states_from_bits(bits: tuple[int, int] | list[int]) -> frozenset[str]:
     """AT-SPI sends states as two 32-bit words."""
     low, high = (bits[0], bits[1]) if len(bits) > 1 else (bits[0] if bits else 0, 0)
-    word = low | (high << 32)
+    return _states(low | (high << 32))
+
+
+@functools.lru_cache(maxsize=1024)
+def _states(word: int) -> frozenset[str]:
+    # A big window has few distinct state sets: each is spelled out once.
     return frozenset(name for bit, name in STATE_NAMES.items() if word >> bit & 1)

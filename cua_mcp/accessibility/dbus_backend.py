@@ -1,11 +1,13 @@
 """The fast backend: AT-SPI over D-Bus with jeepney, in pure Python.
 
 Per app: one `Cache.GetItems` call returns every cached object (role, name, states, parent,
-interfaces); the tree is rebuilt from parent links, pruned to what is showing, and only the kept
-nodes get their extents, text and values, all pipelined on one connection. Apps whose cache is
-empty (Qt) are walked level by level, each level's calls in flight together. Children of a node
-that manages its descendants are never enumerated (LibreOffice's sheet claims 2^31): its visible
-cells are read through the Table interface for the range its box covers.
+interfaces); the tree is rebuilt from parent links, pruned to what is showing. What the cache lacks
+(a window read, Qt's empty cache, objects not made yet) is walked: a node's children, their states,
+then the attributes and children of those that show. Every call of a read is in one exchange and is
+sent as soon as the reply it depends on is in, so the app never waits for a round to end; kept
+nodes get their extents, text and values the same way. Children of a node that manages its
+descendants are never enumerated (LibreOffice's sheet claims 2^31): its visible cells are read
+through the Table interface for the range its box covers.
 """
 
 from __future__ import annotations
@@ -13,6 +15,8 @@ from __future__ import annotations
 import logging
 import re
 from collections import defaultdict
+from collections.abc import Callable
+from dataclasses import dataclass, field
 from typing import Any
 
 from cua_mcp.accessibility._dbus import DEFAULT_TIMEOUT_S, AtspiBus, Call, CallFailed, prop
@@ -142,7 +146,8 @@ class DbusBackend:
                 answering.append(app)
         roots = [Node(a.bus, a.path, "application", a.name, frozenset()) for a in answering]
         # Windows come from the app itself, one level for every app at once: caches disagree on them.
-        self._walk(roots, depth_limit=1)
+        _TreeRead(self.bus, self.timeout, self._gtk4, fill=False, depth_limit=1).walk(roots).run()
+        tree = _TreeRead(self.bus, self.timeout, self._gtk4)
         for app, root in zip(answering, roots, strict=True):
             if pick is not None:
                 root.children = pick(app, root.children)
@@ -151,210 +156,304 @@ class DbusBackend:
                 self._big.add(app.bus)
             if isinstance(items, list) and items and app.bus not in self._big:
                 # The cache holds only objects the toolkit has created so far: walk the gaps.
-                self._walk(_build_from_cache(root.children, items, app.bus in self._gtk4))
+                incomplete = _build_from_cache(root.children, items, app.bus in self._gtk4)
+                tree.fill([node for window in root.children for node, _ in window.walk()]).walk(incomplete)
             else:
-                self._walk(root.children)  # Qt and others without a cache
-        self._fill(roots, notes)
+                tree.fill(root.children).walk(root.children)  # Qt and others without a cache
+        notes += tree.run()
         return roots, notes
 
-    def _walk(self, frontier: list[Node], depth_limit: int = _MAX_WALK_DEPTH) -> None:
-        """A breadth-first walk below `frontier`, pruned to showing nodes. Two round trips a level, each
-        with the whole level's calls in flight: the children's states, then the attributes of those that
-        show together with their own children."""
-        frontier = [n for n in frontier if not _manages_many(n)]
-        children = self.bus.call_many([Call(n.bus, n.path, ACC, "GetChildren") for n in frontier], self.timeout)
-        depth = 0
-        while frontier and depth < depth_limit:
-            found = self._children(frontier, children)
-            # States first: most children of a big window do not show, and need nothing more.
-            states = self.bus.call_many([Call(bus, path, ACC, "GetState") for _, (bus, path) in found], self.timeout)
-            kept = [
-                (parent, ref, states_from_bits(state))
-                for (parent, ref), state in zip(found, states, strict=True)
-                if not isinstance(state, CallFailed) and shown(states_from_bits(state), ref[0] in self._gtk4)
-            ]
-            calls = []
-            for _, (bus, path), node_states in kept:
-                calls += [
-                    Call(bus, path, ACC, "GetRole"),
-                    prop(bus, path, ACC, "Name"),
-                    Call(bus, path, ACC, "GetInterfaces"),
-                    prop(bus, path, ACC, "ChildCount"),
-                ]
-                if MANAGES_DESCENDANTS_NAME not in node_states and depth + 1 < depth_limit:
-                    calls.append(Call(bus, path, ACC, "GetChildren"))
-            results = self.bus.call_many(calls, self.timeout)
-            frontier, children = [], []
-            at = 0
-            for parent, (bus, path), node_states in kept:
-                role, name, ifaces, count = results[at : at + 4]
-                at += 4
-                grandchildren: Any = None
-                if MANAGES_DESCENDANTS_NAME not in node_states and depth + 1 < depth_limit:
-                    grandchildren = results[at]
-                    at += 1
-                if isinstance(role, CallFailed):
-                    continue
-                node = Node(
-                    bus,
-                    path,
-                    role_name(role),
-                    name if isinstance(name, str) else "",
-                    node_states,
-                    _short(ifaces) if isinstance(ifaces, list) else frozenset(),
-                )
-                if MANAGES_DESCENDANTS_NAME in node.states and isinstance(count, int):
-                    node.omitted_children = count
-                parent.children.append(node)
-                if _manages_many(node) or depth + 1 >= depth_limit:
-                    continue
-                frontier.append(node)
-                children.append(grandchildren)
-            # Small managed sets were not asked for their children with the others: ask now.
-            missing = [i for i, c in enumerate(children) if c is None]
-            if missing:
-                asked = self.bus.call_many(
-                    [Call(frontier[i].bus, frontier[i].path, ACC, "GetChildren") for i in missing], self.timeout
-                )
-                for i, reply in zip(missing, asked, strict=True):
-                    children[i] = reply
-            depth += 1
 
-    def _children(self, frontier: list[Node], children: list[Any]) -> list[tuple[Node, tuple[str, str]]]:
-        """(parent, child ref) for each frontier node; GTK 4 has no GetChildren: ask child by child there."""
-        found: list[tuple[Node, tuple[str, str]]] = []
-        by_index: list[Node] = []
-        for parent, refs in zip(frontier, children, strict=True):
-            if not isinstance(refs, CallFailed):
-                found += [(parent, (bus, path)) for bus, path in refs if path != NULL_PATH]
-            else:
-                by_index.append(parent)
-        if by_index:
-            counts = self.bus.call_many([prop(n.bus, n.path, ACC, "ChildCount") for n in by_index], self.timeout)
-            asks = [
-                (parent, Call(parent.bus, parent.path, ACC, "GetChildAtIndex", "i", (i,)))
-                for parent, count in zip(by_index, counts, strict=True)
-                if isinstance(count, int)
-                for i in range(min(count, MAX_CELLS))
-            ]
-            replies = self.bus.call_many([call for _, call in asks], self.timeout)
-            found += [
-                (parent, tuple(ref))
-                for (parent, _), ref in zip(asks, replies, strict=True)
-                if not isinstance(ref, CallFailed) and ref[1] != NULL_PATH
-            ]
-        return found
+class _TreeRead:
+    """One read's calls, all in one exchange, each asked as soon as what it needs is in: a node's
+    children, their states, the attributes of those that show (and their children), their extents,
+    text and values, and the visible cells of tables that manage their descendants. The app is kept
+    busy instead of idling between the rounds of a level-by-level walk."""
 
-    # ----- filling in what the cache lacks ---------------------------------------------------
+    def __init__(
+        self, bus: AtspiBus, timeout: float, gtk4: set[str], fill: bool = True, depth_limit: int = _MAX_WALK_DEPTH
+    ) -> None:
+        self.exchange = bus.exchange(timeout)
+        self.bus = bus
+        self.timeout = timeout
+        self.gtk4 = gtk4  # apps whose SHOWING state is unreliable
+        self.filling = fill
+        self.depth_limit = depth_limit
+        self.notes: list[str] = []
+        self._placed: list[tuple[Node, list[Node | None]]] = []  # parent, its shown children in order
+        self._tables: list[_TableRead] = []
 
-    def _fill(self, roots: list[Node], notes: list[str]) -> None:
-        """Extents, text and values for the kept nodes, then visible cells of managed tables."""
-        nodes = [n for root in roots for n, _ in root.walk() if n.role != "application"]
-        self._fill_nodes(nodes)
-        tables = [n for n in nodes if _manages_many(n) and n.box and "Table" in n.interfaces]
-        for table in tables:
-            try:
-                self._visible_cells(table)
-            except CallFailed as exc:
-                notes.append(f"could not read the visible cells of {table.role} {table.name!r}: {exc.reason}")
+    def run(self) -> list[str]:
+        """Collect every answer, put the children in place; returns notes on what could not be read."""
+        self.exchange.run()
+        for parent, slots in self._placed:
+            parent.children.extend(node for node in slots if node is not None)
+        for table in self._tables:
+            self._finish_cells(table)
+        return self.notes
 
-    def _fill_nodes(self, nodes: list[Node]) -> None:
-        calls: list[Call] = []
-        targets: list[tuple[Node, str]] = []
+    # ----- the walk: children, their states, then what shows ----------------------------------
+
+    def walk(self, nodes: list[Node], depth: int = 0) -> _TreeRead:
+        """Read what shows below `nodes` (never the children of a node that manages many)."""
         for node in nodes:
-            if "Component" in node.interfaces:
-                calls.append(Call(node.bus, node.path, COMPONENT, "GetExtents", "u", (_SCREEN,)))
-                targets.append((node, "box"))
-            if keep_text(node):
-                calls.append(Call(node.bus, node.path, TEXT, "GetText", "ii", (0, -1)))
-                targets.append((node, "text"))
-            if keep_value(node):
-                calls.append(prop(node.bus, node.path, VALUE, "CurrentValue"))
-                targets.append((node, "value"))
-        for (node, what), result in zip(targets, self.bus.call_many(calls, self.timeout), strict=True):
-            if isinstance(result, CallFailed):
-                continue
-            if what == "box":
-                node.box = tuple(result)  # type: ignore[assignment]
-            elif what == "text":
-                node.text = clean_text(result)
-            else:
-                node.value = float(result)
+            if not _manages_many(node):
+                self._ask_children(node, depth)
+        return self
 
-    def _visible_cells(self, table: Node) -> None:
-        """The cells a managing table shows: the row/column range under its box, read cell by cell."""
+    def _ask_children(self, node: Node, depth: int) -> None:
+        self.exchange.add(
+            [Call(node.bus, node.path, ACC, "GetChildren")], lambda _, refs: self._got_children(node, refs, depth)
+        )
+
+    def _got_children(self, parent: Node, refs: Any, depth: int) -> None:
+        if not isinstance(refs, CallFailed):
+            self._children(parent, [tuple(ref) for ref in refs], depth)
+        else:  # GTK 4 has no GetChildren: ask child by child
+            self.exchange.add(
+                [prop(parent.bus, parent.path, ACC, "ChildCount")],
+                lambda _, count: self._children_by_index(parent, count, depth),
+            )
+
+    def _children_by_index(self, parent: Node, count: Any, depth: int) -> None:
+        if isinstance(count, int):
+            self.exchange.add_group(
+                [
+                    Call(parent.bus, parent.path, ACC, "GetChildAtIndex", "i", (i,))
+                    for i in range(min(count, MAX_CELLS))
+                ],
+                lambda refs: self._children(parent, [tuple(r) for r in refs if not isinstance(r, CallFailed)], depth),
+            )
+
+    def _children(self, parent: Node, refs: list[tuple[str, str]], depth: int) -> None:
+        """States first: most children of a big window do not show, and need nothing more."""
+        refs = [ref for ref in refs if ref[1] != NULL_PATH]
+        slots: list[Node | None] = [None] * len(refs)
+        self._placed.append((parent, slots))
+
+        def state(i: int, bits: Any) -> None:
+            if not isinstance(bits, CallFailed):
+                states = states_from_bits(bits)
+                if shown(states, refs[i][0] in self.gtk4):
+                    self._describe(refs[i], states, slots, i, depth + 1)
+
+        self.exchange.add([Call(bus, path, ACC, "GetState") for bus, path in refs], state)
+
+    def _describe(
+        self, ref: tuple[str, str], states: frozenset[str], slots: list[Node | None], i: int, depth: int
+    ) -> None:
+        """Role, name and interfaces of a child that shows (and its children, or its count if it manages them)."""
+        bus, path = ref
+        manages = MANAGES_DESCENDANTS_NAME in states
+        deeper = depth < self.depth_limit
+        calls = [Call(bus, path, ACC, "GetRole"), prop(bus, path, ACC, "Name"), Call(bus, path, ACC, "GetInterfaces")]
+        if manages:
+            calls.append(prop(bus, path, ACC, "ChildCount"))
+        elif deeper:
+            calls.append(Call(bus, path, ACC, "GetChildren"))
+
+        def built(results: list[Any]) -> None:
+            role, name, ifaces = results[:3]
+            if isinstance(role, CallFailed):
+                return
+            node = Node(
+                bus,
+                path,
+                role_name(role),
+                name if isinstance(name, str) else "",
+                states,
+                _short(ifaces) if isinstance(ifaces, list) else frozenset(),
+            )
+            if manages and isinstance(results[3], int):
+                node.omitted_children = results[3]
+            slots[i] = node
+            if self.filling:
+                self._fill(node)
+            if not deeper or _manages_many(node):
+                return
+            if manages:  # a small managed set: its children were not asked with the rest
+                self._ask_children(node, depth)
+            else:
+                self._got_children(node, results[3], depth)
+
+        self.exchange.add_group(calls, built)
+
+    # ----- what the cache and the walk lack: extents, text, values ---------------------------
+
+    def fill(self, nodes: list[Node]) -> _TreeRead:
+        for node in nodes:
+            self._fill(node)
+        return self
+
+    def _fill(self, node: Node) -> None:
+        if "Component" in node.interfaces:
+            self.exchange.add(
+                [Call(node.bus, node.path, COMPONENT, "GetExtents", "u", (_SCREEN,))],
+                lambda _, box: self._got_box(node, box),
+            )
+        if keep_text(node):
+            self.exchange.add(
+                [Call(node.bus, node.path, TEXT, "GetText", "ii", (0, -1))], lambda _, text: _got_text(node, text)
+            )
+        if keep_value(node):
+            self.exchange.add(
+                [prop(node.bus, node.path, VALUE, "CurrentValue")], lambda _, value: _got_value(node, value)
+            )
+
+    def _got_box(self, node: Node, box: Any) -> None:
+        if isinstance(box, CallFailed):
+            return
+        node.box = tuple(box)  # type: ignore[assignment]
+        if _manages_many(node) and "Table" in node.interfaces:
+            self._cell_corners(node)
+
+    # ----- the visible cells of a managing table -----------------------------------------------
+
+    def _cell_corners(self, table: Node) -> None:
+        """The cells under the table's box start from the cells at its two corners."""
         assert table.box is not None
         x, y, w, h = table.box
-        corners = self.bus.call_many(
-            [
-                Call(table.bus, table.path, COMPONENT, "GetAccessibleAtPoint", "iiu", (x + 1, y + 1, _SCREEN)),
-                Call(table.bus, table.path, COMPONENT, "GetAccessibleAtPoint", "iiu", (x + w - 2, y + h - 2, _SCREEN)),
-            ],
-            self.timeout,
+        corners = [(x + 1, y + 1), (x + w - 2, y + h - 2)]
+        self._then(
+            table,
+            [Call(table.bus, table.path, COMPONENT, "GetAccessibleAtPoint", "iiu", (*at, _SCREEN)) for at in corners],
+            lambda refs: self._corner_indexes(table, refs),
         )
-        indexes = self.bus.call_many(
-            [Call(bus, path, ACC, "GetIndexInParent") for bus, path in _checked(corners)], self.timeout
+
+    def _corner_indexes(self, table: Node, corners: list[Any]) -> None:
+        self._then(
+            table,
+            [Call(bus, path, ACC, "GetIndexInParent") for bus, path in corners],
+            lambda indexes: self._corner_positions(table, indexes),
         )
-        positions = self.bus.call_many(
+
+    def _corner_positions(self, table: Node, indexes: list[Any]) -> None:
+        """Row and column of each corner cell: the range of visible cells."""
+        self._then(
+            table,
             [
                 Call(table.bus, table.path, TABLE, method, "i", (index,))
-                for index in _checked(indexes)
+                for index in indexes
                 for method in ("GetRowAtIndex", "GetColumnAtIndex")
             ],
-            self.timeout,
+            lambda positions: self._cells(_TableRead(table, visible_range(*positions))),
         )
-        r0, c0, r1, c1 = _checked(positions)
-        cells = visible_range(r0, c0, r1, c1)
-        refs = self.bus.call_many(
-            [Call(table.bus, table.path, TABLE, "GetAccessibleAt", "ii", (r, c)) for r, c in cells], self.timeout
+
+    def _then(self, table: Node, calls: list[Call], then: Callable[[list[Any]], None]) -> None:
+        """Ask `calls`, then go on with their results; a failure ends the table's read with a note."""
+
+        def check(results: list[Any]) -> None:
+            failed = next((r for r in results if isinstance(r, CallFailed)), None)
+            if failed is None:
+                then(results)
+            else:
+                self.notes.append(f"could not read the visible cells of {table.role} {table.name!r}: {failed.reason}")
+
+        self.exchange.add_group(calls, check)
+
+    def _cells(self, read: _TableRead) -> None:
+        """Each cell's object, then its state and text (and its box for the first row and column, its
+        name for the corners), asked as soon as the object is in."""
+        table, cells = read.table, read.cells
+        self._tables.append(read)
+        top, left = cells[0] if cells else (0, 0)
+
+        def ask(i: int, ref: Any) -> None:
+            if isinstance(ref, CallFailed):
+                return
+            cell = _CellRead(cells[i], tuple(ref))
+            calls = {
+                "state": Call(*cell.ref, ACC, "GetState"),
+                # Asked before the interfaces are known: a cell without Text answers an error, left out.
+                "text": Call(*cell.ref, TEXT, "GetText", "ii", (0, -1)),
+            }
+            if cell.cell[0] == top or cell.cell[1] == left:
+                calls["box"] = Call(*cell.ref, COMPONENT, "GetExtents", "u", (_SCREEN,))
+            if i in (0, len(cells) - 1):
+                calls["name"] = prop(*cell.ref, ACC, "Name")
+            if i == 0:  # cells of one table share role and interfaces
+                calls |= {"role": Call(*cell.ref, ACC, "GetRole"), "interfaces": Call(*cell.ref, ACC, "GetInterfaces")}
+            cell.asked = dict(zip(calls, self.exchange.add(list(calls.values())), strict=True))
+            read.read.append(cell)
+
+        read.objects = self.exchange.add(
+            [Call(table.bus, table.path, TABLE, "GetAccessibleAt", "ii", cell) for cell in cells], ask
         )
-        cells_at = [tuple(r) for r in _checked(refs)]
-        if not cells_at:
+
+    def _finish_cells(self, read: _TableRead) -> None:
+        """The table's children: its visible cells, named, with states, text and grid boxes."""
+        table = read.table
+        failed = next((r for i in read.objects if isinstance(r := self.exchange.results[i], CallFailed)), None)
+        if failed is not None:
+            self.notes.append(f"could not read the visible cells of {table.role} {table.name!r}: {failed.reason}")
             return
-        # Cells of one table share role and interfaces: ask the first, then only name and state of each.
-        role, ifaces = self.bus.call_many(
-            [Call(*cells_at[0], ACC, "GetRole"), Call(*cells_at[0], ACC, "GetInterfaces")], self.timeout
-        )
+        cells = sorted(read.read, key=lambda cell: cell.cell)
+        if not cells:
+            return
+        for cell in cells:
+            cell.answers = {what: self.exchange.results[i] for what, i in cell.asked.items()}
+        first = cells[0].answers
+        role, ifaces = first.get("role"), first.get("interfaces")
         role_text = role_name(role) if isinstance(role, int) else "table cell"
         interfaces = _short(ifaces) if isinstance(ifaces, list) else frozenset()
-        # One round trip: name, state and text of every cell, and extents of the first row and column
-        # only: a sheet is a grid, so a cell's box is its column's x and width and its row's y and height.
-        grid = dict(zip(cells, cells_at, strict=False))
-        rows, cols = sorted({r for r, _ in grid}), sorted({c for _, c in grid})
-        edge = [(r, cols[0]) for r in rows] + [(rows[0], c) for c in cols[1:]]
-        # Spreadsheets name cells A1, B1, ...: when the corner cells say so, the names need no calls.
-        corners = self.bus.call_many([prop(*cells_at[0], ACC, "Name"), prop(*cells_at[-1], ACC, "Name")], self.timeout)
-        a1 = corners == [a1_name(*cells[0]), a1_name(*cells[len(cells_at) - 1])]
-        width = 1 if a1 else 2
-        calls = []
-        for bus, path in cells_at:
-            calls.append(Call(bus, path, ACC, "GetState"))
-            if not a1:
-                calls.append(prop(bus, path, ACC, "Name"))
-        if "Text" in interfaces:
-            calls += [Call(bus, path, TEXT, "GetText", "ii", (0, -1)) for bus, path in cells_at]
-        calls += [Call(*grid[rc], COMPONENT, "GetExtents", "u", (_SCREEN,)) for rc in edge]
-        results = self.bus.call_many(calls, self.timeout)
-        n = len(cells_at)
-        texts = results[width * n : (width + 1) * n] if "Text" in interfaces else [None] * n
-        boxes = dict(zip(edge, results[-len(edge) :], strict=True))
+        names = self._cell_names(cells)
+        # A sheet is a grid: a cell's box is its column's x and width and its row's y and height.
+        boxes = {cell.cell: cell.answers.get("box") for cell in cells if "box" in cell.answers}
+        top, left = cells[0].cell
         children = []
-        for i, ((r, c), (bus, path)) in enumerate(zip(cells, cells_at, strict=False)):
-            state = results[width * i]
-            name = a1_name(r, c) if a1 else results[width * i + 1]
+        for cell, name in zip(cells, names, strict=True):
+            state, text = cell.answers["state"], cell.answers["text"]
             if isinstance(state, CallFailed):
                 continue
             node = Node(
-                bus, path, role_text, name if isinstance(name, str) else "", states_from_bits(state), interfaces
+                *cell.ref, role_text, name if isinstance(name, str) else "", states_from_bits(state), interfaces
             )
-            if isinstance(texts[i], str):
-                node.text = clean_text(texts[i])
-            column, row = boxes.get((rows[0], c)), boxes.get((r, cols[0]))
-            if not isinstance(column, CallFailed | None) and not isinstance(row, CallFailed | None):
-                node.box = (column[0], row[1], column[2], row[3])
+            if "Text" in interfaces and isinstance(text, str):
+                node.text = clean_text(text)
+            row, column = cell.cell
+            across, down = boxes.get((top, column)), boxes.get((row, left))
+            if isinstance(across, tuple | list) and isinstance(down, tuple | list):
+                node.box = (across[0], down[1], across[2], down[3])
             children.append(node)
         table.children = [c for c in children if "showing" in c.states]
         table.omitted_children = max(0, table.omitted_children - len(table.children))
+
+    def _cell_names(self, cells: list[_CellRead]) -> list[Any]:
+        """Spreadsheets name cells A1, B1, ...: when the corner cells say so, the names need no calls."""
+        corners = [cells[0].answers.get("name"), cells[-1].answers.get("name")]
+        if corners == [a1_name(*cells[0].cell), a1_name(*cells[-1].cell)]:
+            return [a1_name(*cell.cell) for cell in cells]
+        return self.bus.call_many([prop(*cell.ref, ACC, "Name") for cell in cells], self.timeout)
+
+
+def _got_text(node: Node, text: Any) -> None:
+    if isinstance(text, str):
+        node.text = clean_text(text)
+
+
+def _got_value(node: Node, value: Any) -> None:
+    if not isinstance(value, CallFailed):
+        node.value = float(value)
+
+
+@dataclass
+class _TableRead:
+    """The visible cells of one managing table being read."""
+
+    table: Node
+    cells: list[tuple[int, int]]  # (row, column), row by row
+    objects: list[int] = field(default_factory=list)  # exchange indexes of the cells' GetAccessibleAt
+    read: list[_CellRead] = field(default_factory=list)
+
+
+@dataclass
+class _CellRead:
+    """One visible cell: where it is, its object, and the calls asked about it."""
+
+    cell: tuple[int, int]
+    ref: tuple[str, str]
+    asked: dict[str, int] = field(default_factory=dict)  # what -> index of its call in the exchange
+    answers: dict[str, Any] = field(default_factory=dict)
 
 
 MANAGES_DESCENDANTS_NAME = "manages descendants"
