@@ -4,6 +4,11 @@ An `InputDevice` owns one X connection and is used from one thread (the desktop'
 It remembers every key and button it holds down, so an operation that fails or is cancelled
 midway releases what it pressed (`release_since`): no modifier is ever left stuck.
 
+Pointer and key events are sent (flushed), not waited for one by one: the server handles one
+connection's requests in order, so a single round trip at the end of an action (the desktop asks
+where the pointer is after each) confirms them all. Waiting after each event cost a round trip per
+event, several per click, each slowed down by whatever the X server draws meanwhile.
+
 Characters that are not on the keyboard map (é, €, 日本, emoji) are typed by binding their
 keysyms to spare keycodes, all of a batch in one go (`_ScratchKeymap`). X clients re-read the
 keymap lazily, when they handle the MappingNotify that a change sends them; an app that lags
@@ -54,18 +59,18 @@ class InputDevice:
 
     def move(self, x: int, y: int) -> None:
         xtest.fake_input(self._display, X.MotionNotify, x=x, y=y)
-        self._display.sync()
+        self._display.flush()
 
     def button_down(self, button: int) -> None:
         xtest.fake_input(self._display, X.ButtonPress, button)
         self._held_buttons.append(button)
-        self._display.sync()
+        self._display.flush()
 
     def button_up(self, button: int) -> None:
         xtest.fake_input(self._display, X.ButtonRelease, button)
         if button in self._held_buttons:
             self._held_buttons.remove(button)
-        self._display.sync()
+        self._display.flush()
 
     def click(self, x: int, y: int, button: int, count: int, modifiers: Sequence[int] = ()) -> None:
         with self._modifiers_held(modifiers):
@@ -115,7 +120,6 @@ class InputDevice:
             for chord in chords:
                 _check(cancel)
                 self._press_chord([self._scratch.locate(k) for k in chord])
-            self._display.sync()
         finally:
             self.release_since(mark)
 
@@ -161,6 +165,8 @@ class InputDevice:
 
     def release_since(self, mark: tuple[int, int]) -> None:
         keys, buttons = mark
+        if len(self._held_keys) == keys and len(self._held_buttons) == buttons:
+            return
         for keycode in reversed(self._held_keys[keys:]):
             xtest.fake_input(self._display, X.KeyRelease, keycode)
         for button in reversed(self._held_buttons[buttons:]):
