@@ -35,8 +35,11 @@ class Backend(Protocol):
         """The applications on the accessibility bus, with name, pid and toolkit."""
         ...
 
-    def read(self, apps: list[AppInfo], pick: WindowPicker | None) -> tuple[list[Node], list[str]]:
-        """Read the showing tree of each app's picked windows; notes name apps that failed."""
+    def read(self, apps: list[AppInfo], pick: WindowPicker | None, cells: bool = True) -> tuple[list[Node], list[str]]:
+        """Read the showing tree of each app's picked windows; notes name apps that failed.
+
+        `cells=False` leaves out the visible cells of tables that manage their descendants: reading
+        them makes LibreOffice build an object per cell, which it never frees."""
         ...
 
     def close(self) -> None: ...

@@ -124,7 +124,7 @@ class DbusBackend:
 
     # ----- trees -----------------------------------------------------------------------------
 
-    def read(self, apps: list[AppInfo], pick: WindowPicker | None) -> tuple[list[Node], list[str]]:
+    def read(self, apps: list[AppInfo], pick: WindowPicker | None, cells: bool = True) -> tuple[list[Node], list[str]]:
         notes: list[str] = []
         live = [a for a in apps if a.answering]
         notes += [
@@ -147,7 +147,7 @@ class DbusBackend:
         roots = [Node(a.bus, a.path, "application", a.name, frozenset()) for a in answering]
         # Windows come from the app itself, one level for every app at once: caches disagree on them.
         _TreeRead(self.bus, self.timeout, self._gtk4, fill=False, depth_limit=1).walk(roots).run()
-        tree = _TreeRead(self.bus, self.timeout, self._gtk4)
+        tree = _TreeRead(self.bus, self.timeout, self._gtk4, cells=cells)
         for app, root in zip(answering, roots, strict=True):
             if pick is not None:
                 root.children = pick(app, root.children)
@@ -171,7 +171,13 @@ class _TreeRead:
     busy instead of idling between the rounds of a level-by-level walk."""
 
     def __init__(
-        self, bus: AtspiBus, timeout: float, gtk4: set[str], fill: bool = True, depth_limit: int = _MAX_WALK_DEPTH
+        self,
+        bus: AtspiBus,
+        timeout: float,
+        gtk4: set[str],
+        fill: bool = True,
+        depth_limit: int = _MAX_WALK_DEPTH,
+        cells: bool = True,
     ) -> None:
         self.exchange = bus.exchange(timeout)
         self.bus = bus
@@ -179,6 +185,7 @@ class _TreeRead:
         self.gtk4 = gtk4  # apps whose SHOWING state is unreliable
         self.filling = fill
         self.depth_limit = depth_limit
+        self.cells = cells  # the visible cells of tables that manage their descendants
         self.notes: list[str] = []
         self._placed: list[tuple[Node, list[Node | None]]] = []  # parent, its shown children in order
         self._tables: list[_TableRead] = []
@@ -304,7 +311,7 @@ class _TreeRead:
         if isinstance(box, CallFailed):
             return
         node.box = tuple(box)  # type: ignore[assignment]
-        if _manages_many(node) and "Table" in node.interfaces:
+        if self.cells and _manages_many(node) and "Table" in node.interfaces:
             self._cell_corners(node)
 
     # ----- the visible cells of a managing table -----------------------------------------------

@@ -69,7 +69,7 @@ class PyatspiBackend:
                 continue
         return apps
 
-    def read(self, apps: list[AppInfo], pick: WindowPicker | None) -> tuple[list[Node], list[str]]:
+    def read(self, apps: list[AppInfo], pick: WindowPicker | None, cells: bool = True) -> tuple[list[Node], list[str]]:
         roots, notes = [], []
         for info in apps:
             acc = self._by_key.get((info.bus, info.path))
@@ -84,7 +84,7 @@ class PyatspiBackend:
                 root.children = kept
                 for w, n in windows:
                     if n in kept:
-                        self._walk(w, n, gtk4, 1)
+                        self._walk(w, n, gtk4, 1, cells)
                 roots.append(root)
             except Exception as exc:
                 notes.append(f"{info.name} ({info.bus}) failed: {exc}")
@@ -110,10 +110,10 @@ class PyatspiBackend:
         if keep_value(node):
             node.value = float(acc.queryValue().currentValue)
 
-    def _walk(self, acc: Any, node: Node, gtk4: bool, depth: int) -> None:
+    def _walk(self, acc: Any, node: Node, gtk4: bool, depth: int, cells: bool) -> None:
         self._fill(acc, node)
         if node.omitted_children > MAX_CELLS:
-            if "Table" in node.interfaces and node.box is not None:
+            if cells and "Table" in node.interfaces and node.box is not None:
                 self._visible_cells(acc, node)
             return
         if depth > 60:
@@ -124,7 +124,7 @@ class PyatspiBackend:
             kid = self._node(child)
             if _shown(kid, gtk4):
                 node.children.append(kid)
-                self._walk(child, kid, gtk4, depth + 1)
+                self._walk(child, kid, gtk4, depth + 1, cells)
 
     def _visible_cells(self, acc: Any, table: Node) -> None:
         assert table.box is not None

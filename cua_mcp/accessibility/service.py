@@ -106,19 +106,21 @@ class Accessibility:
 
     # ----- snapshots -------------------------------------------------------------------------
 
-    async def snapshot(self, scope: str = "focused_window") -> Snapshot:
-        """The showing tree for a scope: focused_window, focused_app, desktop, an app name, or window:<id>."""
+    async def snapshot(self, scope: str = "focused_window", cells: bool = True) -> Snapshot:
+        """The showing tree for a scope: focused_window, focused_app, desktop, an app name, or window:<id>.
+
+        `cells=False` leaves out the visible cells of spreadsheets (see `Backend.read`)."""
         windows = await self.desktop.list_windows()
-        snap = await self._run(lambda: self._read(scope, windows))
+        snap = await self._run(lambda: self._read(scope, windows, cells))
         for node, _ in snap.nodes():
             node.ref = self.refs.ref_for(node.bus, node.path)
         return snap
 
-    def _read(self, scope: str, windows: list[WindowInfo]) -> Snapshot:
+    def _read(self, scope: str, windows: list[WindowInfo], cells: bool) -> Snapshot:
         assert self._backend is not None
         apps = self._backend.applications()
         chosen, pick, label = _resolve_scope(scope, apps, windows)
-        roots, notes = self._backend.read(chosen, pick)
+        roots, notes = self._backend.read(chosen, pick, cells)
         _fix_window_relative(roots, chosen, windows)
         return Snapshot(roots, notes, label)
 
@@ -129,7 +131,9 @@ class Accessibility:
     async def find(
         self, scope: str, role: str | None, name: str | None, text: str | None, states: list[str]
     ) -> tuple[list[Node], Snapshot]:
-        snap = await self.snapshot(scope)
+        # Only a search that can match a table cell reads a spreadsheet's cells: `wait_for` polls this,
+        # and each read of a sheet's cells costs LibreOffice about 8 MB it never gives back.
+        snap = await self.snapshot(scope, cells=role is None or _role(role) == "table cell")
         found = [n for n, _ in snap.nodes() if matches(n, role, name, text, states)]
         return found, snap
 
@@ -189,13 +193,17 @@ class Accessibility:
 
 
 def matches(node: Node, role: str | None, name: str | None, text: str | None, states: list[str]) -> bool:
-    if role and node.role != role.strip().lower().replace("_", " "):
+    if role and node.role != _role(role):
         return False
     if name and name.lower() not in node.name.lower():
         return False
     if text and text.lower() not in (node.text or node.name).lower():
         return False
     return all(s.strip().lower().replace("_", " ") in node.states for s in states)
+
+
+def _role(role: str) -> str:
+    return role.strip().lower().replace("_", " ")
 
 
 def _wrap(node: Node, apps: list[AppInfo]) -> Node:
