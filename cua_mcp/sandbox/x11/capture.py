@@ -1,4 +1,4 @@
-"""Screen capture with mss (XShm, cursor drawn in through XFixes) and fast encoding.
+"""Screen capture (the X server's own scaling, or mss with the cursor drawn in) and fast encoding.
 
 The hot path of every agent step, so each stage is the cheapest that keeps quality:
 - a whole-screen grab scaled by at most 2 is scaled by the X server itself (`server_scale`: RENDER's
@@ -76,7 +76,7 @@ class ScreenCapture:
         self._scalers: dict[tuple, _BandScaler] = {}
         self._last_frame: tuple[Image.Image, ImageFormat, int, Frame] | None = None
         self._png_encoders: dict[tuple[int, int], _PngEncoder] = {}
-        self._server_scalers: dict[tuple[int, int], ServerScaler | None] = {}  # None: that size cannot be
+        self._server_scalers: dict[tuple[int, int], ServerScaler | None] = {}  # None: Pillow scales to that size
 
     def close(self) -> None:
         self._mss.close()
