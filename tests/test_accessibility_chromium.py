@@ -25,10 +25,14 @@ def find(client, **filters) -> list[dict]:
 
 def test_fill_the_web_form_by_refs(client, chromium):
     entry = find(client, role="entry", name="Name")[0]
-    client.call("type_text", {"ref": entry["ref"], "text": "Ada Lovelace"})
-    assert wait_until(
-        lambda: client.call("read_text", {"ref": entry["ref"]})["text"] == "Ada Lovelace", what="name typed"
-    )
+    typed = client.call("type_text", {"ref": entry["ref"], "text": "Ada Lovelace"})
+
+    def name_typed() -> bool:
+        text = client.call("read_text", {"ref": entry["ref"]})["text"]
+        assert text == "Ada Lovelace", f"the field reads {text!r} after {typed}"
+        return True
+
+    assert wait_until(name_typed, what="name typed")
 
     box = find(client, role="check box", name="Gift wrap")[0]
     client.call("set_value", {"ref": box["ref"], "value": "true"})

@@ -26,6 +26,7 @@ from cua_mcp.sandbox.x11.windows import WindowInfo
 T = TypeVar("T")
 BACKENDS = ("dbus", "pyatspi")
 _MARGIN_S = 3.0  # on top of the per-call timeout, for a whole snapshot's round trips
+_FOCUS_SETTLE_S = 1.0  # how long a focused element may take to say so
 
 
 class Accessibility:
@@ -153,8 +154,17 @@ class Accessibility:
         return node, await self._run(lambda: self._el.do_action(node, name))
 
     async def focus(self, ref: str) -> tuple[Node, bool]:
+        """Give the element keyboard focus; whether it took the request.
+
+        Some toolkits move focus later (Chromium: in its renderer process), and keys sent before would
+        go elsewhere: so a focusable element is also given a moment to report FOCUSED."""
         node = await self.element(ref)
-        return node, await self._run(lambda: self._el.focus(node))
+        grabbed = await self._run(lambda: self._el.focus(node))
+        if grabbed and "focusable" in node.states:
+            deadline = asyncio.get_running_loop().time() + _FOCUS_SETTLE_S
+            while "focused" not in (await self.element(ref)).states and asyncio.get_running_loop().time() < deadline:
+                await asyncio.sleep(0.02)
+        return node, grabbed
 
     async def scroll_into_view(self, ref: str) -> tuple[Node, bool]:
         node = await self.element(ref)
