@@ -18,29 +18,21 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import os
 import random
 import secrets
-import signal
-import socket
 import statistics
-import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
-import httpx2
-from mcp import Client, ClientSession
-from mcp.client.streamable_http import streamable_http_client
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-CUA_MCP = str(Path(sys.executable).with_name("cua-mcp"))
+from tests.support.http_server import Era, HttpServer, connect_http
+from tests.support.mcp_client import error_text
+
 MEMORY_LIMIT_MB = 30
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def _rss_mb(pid: int) -> float:
@@ -55,68 +47,10 @@ def _percentile(values: list[float], p: float) -> float:
     return ordered[min(len(ordered) - 1, round(p / 100 * (len(ordered) - 1)))]
 
 
-class _Server:
-    def __init__(self, token: str) -> None:
-        self.port = _free_port()
-        self.url = f"http://127.0.0.1:{self.port}/mcp"
-        env = {**os.environ, "CUA_MCP_TOKEN": token}
-        # In a mousepad window, clicks land in a text area: nothing a click does opens dialogs.
-        self.process = subprocess.Popen(
-            [CUA_MCP, "--transport", "http", "--port", str(self.port), "--launch", "mousepad"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-            text=True,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise SystemExit(f"cua-mcp exited: {self.process.stderr.read() if self.process.stderr else ''}")
-            try:
-                if httpx2.get(f"http://127.0.0.1:{self.port}/healthz", timeout=2).status_code == 200:
-                    return
-            except httpx2.TransportError:
-                time.sleep(0.1)
-        raise SystemExit("cua-mcp did not come up")
-
-    def stop(self) -> None:
-        self.process.send_signal(signal.SIGTERM)
-        try:
-            self.process.wait(timeout=20)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-
-
-class _Caller:
-    """One connected client of either era, with a `call(name, args)` that raises on isError."""
-
-    def __init__(self, url: str, token: str, era: str) -> None:
-        self.url, self.token, self.era = url, token, era
-
-    async def __aenter__(self) -> _Caller:
-        from contextlib import AsyncExitStack
-
-        self._stack = AsyncExitStack()
-        http = await self._stack.enter_async_context(
-            httpx2.AsyncClient(headers={"Authorization": f"Bearer {self.token}"}, timeout=httpx2.Timeout(60))
-        )
-        transport = streamable_http_client(self.url, http_client=http)
-        if self.era == "legacy":
-            read, write = await self._stack.enter_async_context(transport)
-            self.session = await self._stack.enter_async_context(ClientSession(read, write))
-            await self.session.initialize()
-        else:
-            self.session = await self._stack.enter_async_context(Client(transport))
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        await self._stack.aclose()
-
-    async def call(self, name: str, arguments: dict) -> None:
-        result = await self.session.call_tool(name, arguments)
-        if result.is_error:
-            text = " ".join(c.text for c in result.content if c.type == "text")
-            raise RuntimeError(f"{name} failed: {text}")
+async def _call(session: Any, name: str, arguments: dict) -> None:
+    result = await session.call_tool(name, arguments)
+    if result.is_error:
+        raise RuntimeError(f"{name} failed: {error_text(result)}")
 
 
 def _workload(tools: set[str], rng: random.Random) -> list[tuple[str, dict]]:
@@ -135,8 +69,8 @@ async def _concurrency(url: str, token: str, clients: int, seconds: float, tools
 
     async def worker(index: int) -> None:
         rng = random.Random(index)
-        era = "legacy" if index % 2 else "modern"
-        async with _Caller(url, token, era) as caller:
+        era: Era = "legacy" if index % 2 else "modern"
+        async with connect_http(url, token, era) as (session, _):
             step = index  # clients start at different points of the mix
             while time.monotonic() < deadline:
                 mix = _workload(tools, rng)
@@ -144,7 +78,7 @@ async def _concurrency(url: str, token: str, clients: int, seconds: float, tools
                 step += 1
                 t0 = time.perf_counter()
                 try:
-                    await caller.call(name, arguments)
+                    await _call(session, name, arguments)
                 except Exception as exc:
                     failures.append(f"{era} {name}: {exc}")
                     continue
@@ -169,17 +103,17 @@ async def _concurrency(url: str, token: str, clients: int, seconds: float, tools
 
 async def _memory(url: str, token: str, pid: int, calls: int, tools: set[str]) -> bool:
     rng = random.Random(0)
-    async with _Caller(url, token, "modern") as caller:
+    async with connect_http(url, token, "modern") as (session, _):
         for i in range(300):  # warm-up: caches, pools, first-time imports
             name, arguments = _workload(tools, rng)[i % 2]
-            await caller.call(name, arguments)
+            await _call(session, name, arguments)
         before = _rss_mb(pid)
         t0 = time.monotonic()
         latencies: dict[str, list[float]] = {}
         for i in range(calls):
             name, arguments = _workload(tools, rng)[i % 2]
             t1 = time.perf_counter()
-            await caller.call(name, arguments)
+            await _call(session, name, arguments)
             latencies.setdefault(name, []).append((time.perf_counter() - t1) * 1000)
         elapsed = time.monotonic() - t0
         after = _rss_mb(pid)
@@ -210,12 +144,16 @@ def main() -> int:
     parser.add_argument("--calls", type=_bounded(1, 20_000), default=5000)
     args = parser.parse_args()
     token = secrets.token_urlsafe(24)
-    server = _Server(token)
+    # In a mousepad window, clicks land in a text area: nothing a click does opens dialogs.
+    server = HttpServer(["--launch", "mousepad"], token=token)
+    stderr_log = Path(tempfile.mkstemp(prefix="cua-load-", suffix=".log")[1])
     try:
+        server.start(stderr_log)
+        assert server.process is not None
 
         async def run() -> bool:
-            async with _Caller(server.url, token, "modern") as probe:
-                tools = {t.name for t in (await probe.session.list_tools()).tools}
+            async with connect_http(server.url, token, "modern") as (probe, _):
+                tools = {t.name for t in (await probe.list_tools()).tools}
             print(
                 f"server pid {server.process.pid}, {len(tools)} tools; mix: "
                 + ", ".join(n for n, _ in _workload(tools, random.Random()))
@@ -226,6 +164,7 @@ def main() -> int:
         return 0 if asyncio.run(run()) else 1
     finally:
         server.stop()
+        stderr_log.unlink(missing_ok=True)
 
 
 if __name__ == "__main__":

@@ -1,8 +1,8 @@
 """`cua-mcp --transport http` as a subprocess, and SDK clients talking to it over streamable HTTP.
 
 `HttpServer` starts the real server on a free loopback port and waits for `/healthz`.
-`HttpMcpClient` is the stdio client's blocking `call()`/`image()`/`list_tools()` over HTTP, in
-either protocol era: "legacy" (ClientSession, the 2025-11-25 handshake with a session) or
+`connect_http` connects an SDK client to it; `HttpMcpClient` is the stdio client's blocking
+`call()`/`image()`/`list_tools()` over HTTP. Both speak either protocol era: "legacy" (ClientSession, the 2025-11-25 handshake with a session) or
 "modern" (the 2026 `Client`, stateless).
 """
 
@@ -96,15 +96,22 @@ class HttpMcpClient(BlockingClient):
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[ClientSession | Client]:
-        headers = {"Authorization": f"Bearer {self.token}"} if self.token else {}
-        async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(60)) as http:
-            transport = streamable_http_client(self.url, http_client=http)
-            if self.era == "legacy":
-                async with transport as (read, write), ClientSession(read, write) as session:
-                    initialized = await session.initialize()
-                    self.protocol_version = initialized.protocol_version
-                    yield session
-            else:
-                async with Client(transport) as client:
-                    self.protocol_version = client.protocol_version
-                    yield client
+        async with connect_http(self.url, self.token, self.era) as (session, version):
+            self.protocol_version = version
+            yield session
+
+
+@asynccontextmanager
+async def connect_http(
+    url: str, token: str | None, era: Era
+) -> AsyncIterator[tuple[ClientSession | Client, str | None]]:
+    """A connected SDK client of `era` on a streamable HTTP server, and the protocol version it speaks."""
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    async with httpx2.AsyncClient(headers=headers, timeout=httpx2.Timeout(60)) as http:
+        transport = streamable_http_client(url, http_client=http)
+        if era == "legacy":
+            async with transport as (read, write), ClientSession(read, write) as session:
+                yield session, (await session.initialize()).protocol_version
+        else:
+            async with Client(transport) as client:
+                yield client, client.protocol_version
