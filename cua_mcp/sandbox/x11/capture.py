@@ -179,9 +179,10 @@ def _scaled_cursor(
 ) -> tuple[Image.Image, tuple[int, int]]:
     """The pointer image and its top-left corner, scaled like the screen it is drawn on."""
     fx, fy = target[0] / screen[0], target[1] / screen[1]
-    image = Image.frombytes("RGBA", cursor.size, cursor.rgba)
-    scaled = (max(1, round(cursor.size[0] * fx)), max(1, round(cursor.size[1] * fy)))
-    return image.resize(scaled, Image.Resampling.BOX), (round(cursor.origin[0] * fx), round(cursor.origin[1] * fy))
+    width, height = cursor.image.size
+    scaled = (max(1, round(width * fx)), max(1, round(height * fy)))
+    corner = (round(cursor.origin[0] * fx), round(cursor.origin[1] * fy))
+    return cursor.image.resize(scaled, Image.Resampling.BOX), corner
 
 
 def encode(image: Image.Image, fmt: ImageFormat, quality: int = 80, png_encoder: _PngEncoder | None = None) -> Frame:

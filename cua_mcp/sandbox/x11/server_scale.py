@@ -43,8 +43,7 @@ class ServerScaleUnavailable(Exception):
 class CursorImage:
     """The pointer's image (RGBA, straight alpha) and where its top-left corner is, in screen pixels."""
 
-    rgba: bytes
-    size: tuple[int, int]
+    image: Image.Image
     origin: tuple[int, int]
 
 
@@ -313,7 +312,7 @@ class ServerScaler:
         argb = reply[32 : 32 + width * height * 4]
         # XFixes gives premultiplied ARGB words: in memory B, G, R, A.
         image = Image.frombuffer("RGBa", (width, height), argb, "raw", "BGRa", 0, 1).convert("RGBA")
-        return CursorImage(image.tobytes(), (width, height), (x - x_hot, y - y_hot))
+        return CursorImage(image, (x - x_hot, y - y_hot))
 
     def _reply(self, read_reply, cookie: int, what: str) -> None:
         self._libs.c.free(self._reply_pointer(read_reply, cookie, what))
