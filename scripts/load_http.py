@@ -31,15 +31,9 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from tests.support.http_server import Era, HttpServer, connect_http
 from tests.support.mcp_client import error_text
+from tests.support.processes import resident_mb
 
 MEMORY_LIMIT_MB = 30
-
-
-def _rss_mb(pid: int) -> float:
-    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
-            return int(line.split()[1]) / 1024
-    raise RuntimeError("no VmRSS")
 
 
 def _percentile(values: list[float], p: float) -> float:
@@ -107,7 +101,7 @@ async def _memory(url: str, token: str, pid: int, calls: int, tools: set[str]) -
         for i in range(300):  # warm-up: caches, pools, first-time imports
             name, arguments = _workload(tools, rng)[i % 2]
             await _call(session, name, arguments)
-        before = _rss_mb(pid)
+        before = resident_mb(pid)
         t0 = time.monotonic()
         latencies: dict[str, list[float]] = {}
         for i in range(calls):
@@ -116,7 +110,7 @@ async def _memory(url: str, token: str, pid: int, calls: int, tools: set[str]) -
             await _call(session, name, arguments)
             latencies.setdefault(name, []).append((time.perf_counter() - t1) * 1000)
         elapsed = time.monotonic() - t0
-        after = _rss_mb(pid)
+        after = resident_mb(pid)
     growth = after - before
     print(
         f"\n{calls} sequential calls (screenshot/click) in {elapsed:.0f} s: server VmRSS {before:.1f} MB -> "

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import re
 import subprocess
-from pathlib import Path
 
 import pytest
 
 from tests.support.apps import CALC_ROWS, launch_calc
 from tests.support.desktop import wait_for_app, wait_until
+from tests.support.processes import resident_mb
 
 pytestmark = pytest.mark.slow
 
@@ -46,13 +46,8 @@ def test_finding_a_control_does_not_make_libreoffice_build_the_cells(client, cal
     # Each read of a sheet's visible cells makes LibreOffice build ~1,200 cell objects that it never frees
     # (about 8 MB); a search that cannot match a cell (and `wait_for`, which polls it) skips them.
     soffice = int(subprocess.check_output(["pgrep", "-n", "soffice.bin"]).split()[0])
-    before = _resident_mb(soffice)
+    before = resident_mb(soffice)
     for _ in range(10):
         buttons = client.call("find", {"role": "push button"})["elements"]
         assert buttons and all(b["role"] == "push button" for b in buttons)
-    assert _resident_mb(soffice) - before < 40
-
-
-def _resident_mb(pid: int) -> int:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(status.split("VmRSS:")[1].split()[0]) // 1024
+    assert resident_mb(soffice) - before < 40
