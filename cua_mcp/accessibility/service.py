@@ -134,7 +134,7 @@ class Accessibility:
     ) -> tuple[list[Node], Snapshot]:
         # Only a search that can match a table cell reads a spreadsheet's cells: `wait_for` polls this,
         # and each read of a sheet's cells costs LibreOffice about 8 MB it never gives back.
-        snap = await self.snapshot(scope, cells=role is None or _role(role) == "table cell")
+        snap = await self.snapshot(scope, cells=role is None or _spelled(role) == "table cell")
         found = [n for n, _ in snap.nodes() if matches(n, role, name, text, states)]
         return found, snap
 
@@ -161,8 +161,9 @@ class Accessibility:
         node = await self.element(ref)
         grabbed = await self._run(lambda: self._el.focus(node))
         if grabbed and "focusable" in node.states:
-            deadline = asyncio.get_running_loop().time() + _FOCUS_SETTLE_S
-            while "focused" not in (await self.element(ref)).states and asyncio.get_running_loop().time() < deadline:
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + _FOCUS_SETTLE_S
+            while "focused" not in (await self.element(ref)).states and loop.time() < deadline:
                 await asyncio.sleep(0.02)
         return node, grabbed
 
@@ -203,17 +204,18 @@ class Accessibility:
 
 
 def matches(node: Node, role: str | None, name: str | None, text: str | None, states: list[str]) -> bool:
-    if role and node.role != _role(role):
+    if role and node.role != _spelled(role):
         return False
     if name and name.lower() not in node.name.lower():
         return False
     if text and text.lower() not in (node.text or node.name).lower():
         return False
-    return all(s.strip().lower().replace("_", " ") in node.states for s in states)
+    return all(_spelled(s) in node.states for s in states)
 
 
-def _role(role: str) -> str:
-    return role.strip().lower().replace("_", " ")
+def _spelled(role_or_state: str) -> str:
+    """A role or state name as AT-SPI spells it ("Push_Button " -> "push button")."""
+    return role_or_state.strip().lower().replace("_", " ")
 
 
 def _wrap(node: Node, apps: list[AppInfo]) -> Node:
