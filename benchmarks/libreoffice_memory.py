@@ -1,0 +1,65 @@
+"""LibreOffice's memory across snapshots of a Calc window: each read of a sheet's visible cells
+makes LibreOffice build an object per cell, which it does not free.
+
+    .venv/bin/python -m benchmarks.libreoffice_memory [--backend dbus|pyatspi] [--reads 50]
+
+Starts a sandbox desktop (1920x1080) with Calc showing a sheet of data, reads the Calc window
+`--reads` times with the chosen backend, and prints soffice's resident memory (VmRSS) before, along
+the way, and 20 s after the last read; then the same number of `find(role="push button")` searches,
+which leave the cells out.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import subprocess
+import time
+
+from cua_mcp.accessibility.service import Accessibility
+from cua_mcp.sandbox.desktop import Desktop
+from cua_mcp.sandbox.session import SandboxConfig
+from tests.support.apps import launch_calc
+from tests.support.processes import resident_mb
+
+
+async def _measure(backend: str, reads: int) -> None:
+    desktop = Desktop.start_sandbox(SandboxConfig(width=1920, height=1080))
+    try:
+        assert desktop.session is not None
+        launch_calc(desktop.session)
+        a11y = Accessibility(desktop, backend=backend, timeout=10)
+        deadline = time.monotonic() + 120
+        while not any(n.role == "table cell" for n, _ in (await a11y.snapshot("desktop")).nodes()):
+            if time.monotonic() > deadline:
+                raise SystemExit("Calc's cells did not show up")
+            await asyncio.sleep(0.5)
+        await asyncio.sleep(2)
+        soffice = int(subprocess.check_output(["pgrep", "-n", "soffice.bin"]).split()[0])
+        start = resident_mb(soffice)
+        print(f"{backend}: soffice {start:.0f} MB before")
+        for read in range(1, reads + 1):
+            await a11y.snapshot("soffice")
+            if read % max(1, reads // 5) == 0 or read == reads:
+                print(f"  after {read} reads of the window with its cells: {resident_mb(soffice):.0f} MB")
+        await asyncio.sleep(20)
+        idle = resident_mb(soffice)
+        print(f"  20 s later: {idle:.0f} MB ({(idle - start) / reads:.1f} MB a read)")
+        for _ in range(reads):
+            await a11y.find("soffice", "push button", None, None, [])
+        print(f"  after {reads} find(role='push button'): {resident_mb(soffice):.0f} MB")
+        a11y.close()
+    finally:
+        desktop.close()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--backend", choices=("dbus", "pyatspi"), default="dbus")
+    parser.add_argument("--reads", type=int, default=50)
+    args = parser.parse_args()
+    asyncio.run(_measure(args.backend, args.reads))
+
+
+if __name__ == "__main__":
+    main()
