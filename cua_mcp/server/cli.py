@@ -2,7 +2,8 @@
 
 Without --display it starts a private sandbox desktop and stops it on exit (also on SIGINT,
 SIGTERM, or when the client closes stdin). With --display it attaches to an existing display.
-stdout carries the protocol: every log line goes to stderr.
+stdout carries the protocol: every log line goes to stderr. Every flag can also come from a
+`CUA_MCP_*` environment variable (`--log-level` from `CUA_MCP_LOG_LEVEL`); the command line wins.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import os
 import re
 import signal
 import sys
+from collections.abc import Mapping
 from pathlib import Path
 
 import anyio
@@ -33,6 +35,8 @@ from cua_mcp.server.stdio import serve_stdio
 from cua_mcp.tools._registry import GROUPS
 
 log = logging.getLogger("cua_mcp")
+ENV_PREFIX = "CUA_MCP_"
+_OFF = frozenset({"", "0", "false", "no", "off"})
 
 
 def _screen_size(value: str) -> tuple[int, int]:
@@ -126,7 +130,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     _add_http_arguments(parser)
     _add_policy_arguments(parser)
     parser.add_argument("--version", action="version", version=f"cua-mcp {__version__}")
-    args = parser.parse_args(argv)
+    args = parser.parse_args(_environment_flags(parser, os.environ) + (sys.argv[1:] if argv is None else argv))
     if args.a11y_backend == "pyatspi" and importlib.util.find_spec("pyatspi") is None:
         parser.error("--a11y-backend pyatspi needs pyatspi (Debian's python3-pyatspi) importable; use dbus")
     if args.display and args.launch:
@@ -140,7 +144,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         args.groups = resolve_groups(args.allow, args.deny, args.read_only)
     except PolicyError as exc:
         parser.error(str(exc))
-    args.token = args.token or os.environ.get("CUA_MCP_TOKEN") or None
+    args.token = args.token or None
     args.http = HttpSettings(args.host, args.port, args.token, tuple(args.allowed_host))
     if args.transport == "http":
         try:
@@ -148,6 +152,28 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         except CuaError as exc:
             parser.error(str(exc))
     return args
+
+
+def _environment_flags(parser: argparse.ArgumentParser, environ: Mapping[str, str]) -> list[str]:
+    """`CUA_MCP_*` variables as command-line words, to go before the real ones (so those win).
+
+    A switch is on unless its variable is empty, 0, false, no or off; a repeatable flag takes
+    several values separated by commas."""
+    words: list[str] = []
+    for action in parser._actions:
+        flag = next((o for o in action.option_strings if o.startswith("--")), None)
+        if flag in (None, "--help", "--version"):
+            continue
+        value = environ.get(ENV_PREFIX + flag[2:].upper().replace("-", "_"))
+        if value is None:
+            continue
+        if action.nargs == 0:
+            words += [] if value.strip().lower() in _OFF else [flag]
+        elif isinstance(action, argparse._AppendAction):
+            words += [f"{flag}={item.strip()}" for item in value.split(",") if item.strip()]
+        else:
+            words.append(f"{flag}={value}")
+    return words
 
 
 def _add_http_arguments(parser: argparse.ArgumentParser) -> None:
@@ -200,6 +226,12 @@ def main(argv: list[str] | None = None) -> int:
     )
     signal.signal(signal.SIGTERM, _raise_system_exit)
     launch = LaunchConfig(workspace=args.workspace, network=not args.no_network, apps_config=args.apps_config)
+    if args.display and not os.environ.get("DBUS_SESSION_BUS_ADDRESS"):
+        log.warning(
+            "DBUS_SESSION_BUS_ADDRESS is not set: snapshot, find and refs cannot reach the apps on %s. Pass the "
+            "desktop session's bus address in the server's environment (a client config's \"env\").",
+            args.display,
+        )
     try:
         if args.display:
             desktop = Desktop.attach(args.display, args.scale, launch)
