@@ -32,7 +32,7 @@ def test_fill_a_form_by_refs_and_read_it_back(client, factory):
 
     spin = first(client, role="spin button")
     done = client.call("set_value", {"ref": spin["ref"], "value": "42"})
-    assert done["element"]["value"] == 42 or client.call("read_text", {"ref": spin["ref"]})["text"] == "42"
+    assert "value=42" in done["element"]
 
     box = next(
         e
@@ -40,12 +40,7 @@ def test_fill_a_form_by_refs_and_read_it_back(client, factory):
         if "enabled" in e["states"] and "checked" not in e["states"] and "indeterminate" not in e["states"]
     )
     done = client.call("set_value", {"ref": box["ref"], "value": "true"})
-    assert wait_until(lambda: "checked" in done["element"]["states"] or checked(client, box["ref"]), what="checked box")
-
-
-def checked(client, ref: str) -> bool:
-    boxes = client.call("find", {"scope": "gtk3-widget-factory", "role": "check box"})["elements"]
-    return any(e["ref"] == ref and "checked" in e["states"] for e in boxes)
+    assert " checked" in done["element"]  # read back before the reply
 
 
 def test_click_by_ref_runs_the_default_action(client, factory):

@@ -3,6 +3,8 @@ text or value, select a child, read its text. Blocking; runs on the accessibilit
 
 from __future__ import annotations
 
+import time
+
 from cua_mcp.accessibility._dbus import AtspiBus, Call, CallFailed, prop, set_prop
 from cua_mcp.accessibility._vocab import role_name, states_from_bits
 from cua_mcp.accessibility.dbus_backend import ACC, COMPONENT, NULL_PATH, TEXT, VALUE, _short
@@ -15,6 +17,12 @@ SELECTION = "org.a11y.atspi.Selection"
 _DEFAULT_ACTIONS = ("click", "press", "activate", "toggle", "jump", "open", "select")
 _GONE = ("UnknownObject", "ServiceUnknown", "NameHasNoOwner", "UnknownMethod", "NoReply")
 _TOGGLES = frozenset({"check box", "toggle button", "radio button", "check menu item", "radio menu item"})
+_NUMERIC = frozenset({"spin button", "slider", "scroll bar", "dial", "progress bar"})
+_ON = ("true", "1", "yes", "on", "checked", "selected")
+_OFF = ("false", "0", "no", "off", "unchecked", "unselected")
+_TEXT_READ = 400  # characters of text read for an element's line; read_text gives all
+_READ_BACK_S = 1.0  # how long a toggled element may take to report its new state
+_NOT_COMPARED = str.maketrans("", "", " -_\u2010\u2011\u2012\u2013\u2014\u2212")
 
 
 class Elements:
@@ -50,6 +58,20 @@ class Elements:
         node.ref = ref
         return node
 
+    def read_contents(self, node: Node) -> Node:
+        """Fill in the node's text (its start) and numeric value, as a snapshot line shows them."""
+        calls = []
+        if "Text" in node.interfaces:
+            calls.append(Call(node.bus, node.path, TEXT, "GetText", "ii", (0, _TEXT_READ)))
+        if "Value" in node.interfaces:
+            calls.append(prop(node.bus, node.path, VALUE, "CurrentValue"))
+        results = self.bus.call_many(calls, self.timeout)
+        if "Text" in node.interfaces and isinstance(results[0], str):
+            node.text = results[0]
+        if "Value" in node.interfaces and isinstance(results[-1], int | float):
+            node.value = float(results[-1])
+        return node
+
     def actions(self, node: Node) -> list[str]:
         if "Action" not in node.interfaces:
             return []
@@ -73,8 +95,21 @@ class Elements:
                     f"{node.ref} ({node.role}) has no action {name!r}; its actions are: {', '.join(names)}."
                 )
             index = matches[0]
-        self._call(Call(node.bus, node.path, ACTION, "DoAction", "i", (index,)))
+        try:
+            self._call(Call(node.bus, node.path, ACTION, "DoAction", "i", (index,)))
+        except AccessibilityError:
+            # A row that opens a folder, a button that closes its dialog: the object can die while
+            # its action runs, which is the action working.
+            if self._alive(node):
+                raise
         return names[index]
+
+    def _alive(self, node: Node) -> bool:
+        try:
+            self.describe(node.ref, node.bus, node.path)
+        except StaleRefError:
+            return False
+        return True
 
     def focus(self, node: Node) -> bool:
         if "Component" not in node.interfaces:
@@ -109,37 +144,62 @@ class Elements:
         )
 
     def set_value(self, node: Node, value: str) -> str:
-        """Set text, a numeric value, a toggle state or a choice; says what it did."""
+        """Set text, a numeric value, a toggle state or a choice; says what it did, as read back."""
         if node.role in _TOGGLES:
-            want = value.strip().lower() in ("true", "1", "yes", "on", "checked", "selected")
-            if ("checked" in node.states or "pressed" in node.states) != want:
-                self.do_action(node, None)
-            return f"{'checked' if want else 'unchecked'} {node.role}"
+            return self._toggle(node, value)
+        if "Value" in node.interfaces and (node.role in _NUMERIC or "EditableText" not in node.interfaces):
+            return self._set_number(node, value)
         if "EditableText" in node.interfaces:
             self._call(Call(node.bus, node.path, EDITABLE, "SetTextContents", "s", (value,)))
             return f"set the text to {value!r}"
-        if "Value" in node.interfaces:
-            try:
-                number = float(value)
-            except ValueError:
-                raise InvalidArgumentError(f"{node.ref} ({node.role}) takes a number, not {value!r}.") from None
-            self._call(set_prop(node.bus, node.path, VALUE, "CurrentValue", "d", number))
-            return f"set the value to {number:g}"
         if "Selection" in node.interfaces:
             return self._select(node, value)
         raise InvalidArgumentError(
             f"{node.ref} ({node.role}) has no text, value, toggle or choice to set: use click or type_text."
         )
 
+    def _toggle(self, node: Node, value: str) -> str:
+        word = value.strip().lower()
+        if word not in _ON + _OFF:
+            raise InvalidArgumentError(f"{node.ref} ({node.role}) takes true or false, not {value!r}.")
+        want = word in _ON
+        if _is_on(node) != want:
+            self.do_action(node, None)
+        # The toolkit may apply the toggle a moment later: answer with the state it reports.
+        deadline = time.monotonic() + _READ_BACK_S
+        now = self.describe(node.ref, node.bus, node.path)
+        while _is_on(now) != want and time.monotonic() < deadline:
+            time.sleep(0.02)
+            now = self.describe(node.ref, node.bus, node.path)
+        if _is_on(now) != want:
+            raise AccessibilityError(
+                f"{node.ref} ({node.role}) stayed {'checked' if _is_on(now) else 'unchecked'}: it may be "
+                "disabled or refuse the change; click it instead."
+            )
+        return f"{'checked' if want else 'unchecked'} {node.ref}"
+
+    def _set_number(self, node: Node, value: str) -> str:
+        try:
+            number = float(value)
+        except ValueError:
+            raise InvalidArgumentError(f"{node.ref} ({node.role}) takes a number, not {value!r}.") from None
+        low, high = (self._call(prop(node.bus, node.path, VALUE, name)) for name in ("MinimumValue", "MaximumValue"))
+        if low < high and not low <= number <= high:
+            raise InvalidArgumentError(f"{node.ref} ({node.role}) takes {low:g} to {high:g}, not {number:g}.")
+        # Setting CurrentValue moves the widget's own adjustment: the value is committed, not only shown.
+        self._call(set_prop(node.bus, node.path, VALUE, "CurrentValue", "d", number))
+        now = self._call(prop(node.bus, node.path, VALUE, "CurrentValue"))
+        return f"set the value to {now:g}"
+
     def _select(self, node: Node, value: str) -> str:
         items = self._children(node)
-        if len(items) == 1 and items[0][2] == "menu":  # a GTK combo box keeps its items in a menu
-            items = self._children(Node(items[0][0], items[0][1], "menu", "", frozenset()))
+        if len(items) == 1 and items[0][2] in ("menu", "list", "list box"):  # GTK and Chromium keep items in a popup
+            items = self._children(Node(items[0][0], items[0][1], items[0][2], "", frozenset()))
         names = [name for _bus, _path, _role, name in items]
-        wanted = value.strip().lower()
-        index = next((i for i, n in enumerate(names) if n.strip().lower() == wanted), None)
+        wanted = _comparable(value)
+        index = next((i for i, n in enumerate(names) if _comparable(n) == wanted), None)
         if index is None:
-            index = next((i for i, n in enumerate(names) if wanted in n.lower()), None)
+            index = next((i for i, n in enumerate(names) if wanted and wanted in _comparable(n)), None)
         if index is None:
             raise InvalidArgumentError(f"{node.ref} has no choice {value!r}; its choices are: {', '.join(names)}.")
         self._call(Call(node.bus, node.path, SELECTION, "SelectChild", "i", (index,)))
@@ -163,3 +223,12 @@ class Elements:
             if any(gone in exc.reason for gone in _GONE):
                 raise AccessibilityError(f"{call.method} is not supported here ({exc.reason}).") from exc
             raise AccessibilityError(f"{call.method} failed: {exc.reason}") from exc
+
+
+def _is_on(node: Node) -> bool:
+    return "checked" in node.states or "pressed" in node.states
+
+
+def _comparable(name: str) -> str:
+    """A choice's name as matched: any case, dashes and spaces ignored ("Top-Left" = "top left")."""
+    return name.casefold().translate(_NOT_COMPARED)

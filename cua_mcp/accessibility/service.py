@@ -138,11 +138,19 @@ class Accessibility:
         found = [n for n, _ in snap.nodes() if matches(n, role, name, text, states)]
         return found, snap
 
+    async def focused(self) -> Node | None:
+        """The element with keyboard focus in the active window; None when nothing there says so."""
+        snap = await self.snapshot("focused_window", cells=False)
+        found = [n for n, _ in snap.nodes() if "focused" in n.states]
+        return found[-1] if found else None  # the innermost: a focused cell inside a focused table
+
     # ----- elements ----------------------------------------------------------------------------
 
-    async def element(self, ref: str) -> Node:
+    async def element(self, ref: str, contents: bool = False) -> Node:
+        """The element a ref names, as it is now; with `contents`, also its text and value."""
         bus, path = self.refs.resolve(ref)
-        return await self._run(lambda: self._el.describe(ref, bus, path))
+        node = await self._run(lambda: self._el.describe(ref, bus, path))
+        return await self._run(lambda: self._el.read_contents(node)) if contents else node
 
     @property
     def _el(self) -> Elements:
@@ -178,7 +186,16 @@ class Accessibility:
 
     async def set_value(self, ref: str, value: str) -> tuple[Node, str]:
         node = await self.element(ref)
+        if node.role == "table cell" and "EditableText" not in node.interfaces:
+            return node, await self._type_into_cell(node, value)
         return node, await self._run(lambda: self._el.set_value(node, value))
+
+    async def _type_into_cell(self, node: Node, value: str) -> str:
+        """A sheet's cells take text and formulas only as typed: select the cell, type, confirm."""
+        if not await self._run(lambda: self._el.focus(node)):
+            raise AccessibilityError(f"{node.ref} (table cell) could not be selected: click it, then type_text.")
+        await self.desktop.type_text(value.replace("\n", " ") + "\n")
+        return f"entered {value!r} in {node.ref}"
 
     async def insert_text(self, ref: str, text: str, clear: bool) -> tuple[Node, bool]:
         node = await self.element(ref)

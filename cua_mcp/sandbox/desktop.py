@@ -33,6 +33,7 @@ from cua_mcp.sandbox.x11 import keys
 from cua_mcp.sandbox.x11.capture import Frame, ImageFormat, RawGrab, ScreenCapture
 from cua_mcp.sandbox.x11.clipboard import X11Clipboard
 from cua_mcp.sandbox.x11.input import BUTTONS, KEYMAP_IDLE_S, InputDevice
+from cua_mcp.sandbox.x11.settle import DamageWatch, NoDamageError, Settled
 from cua_mcp.sandbox.x11.windows import WindowInfo, WindowManagerView, WindowOp
 
 log = logging.getLogger(__name__)
@@ -114,6 +115,10 @@ class Desktop:
         self.launcher = Launcher(self, launch)
         self._clipboard: X11Clipboard | None = None
         self._clipboard_lock = threading.Lock()
+        # Screen settling after actions: its own X connection, opened at the first action.
+        self._watch: DamageWatch | None = None
+        self._damage_missing: str | None = None  # the display that turned out to lack DAMAGE
+        self._watch_lock = threading.Lock()
 
     # ----- construction --------------------------------------------------------------------
 
@@ -154,6 +159,7 @@ class Desktop:
             log.debug("closing X devices failed", exc_info=True)
         self._executor.shutdown(wait=False, cancel_futures=True)
         self._close_clipboard()
+        self._drop_damage_watch()
         self.launcher.close()
         if self.session is not None:
             self.session.stop()
@@ -360,9 +366,10 @@ class Desktop:
     # same job so the answer costs no extra round trip.
 
     async def click(
-        self, x: float, y: float, button: str = "left", count: int = 1, modifiers: Sequence[str] = ()
+        self, x: float | None, y: float | None, button: str = "left", count: int = 1, modifiers: Sequence[str] = ()
     ) -> tuple[int, int]:
-        point = self.space.to_screen(x, y)
+        """Click at an agent-space point, or where the pointer is when x and y are None."""
+        point = self._screen_point(x, y)
         code = _button(button)
         mods = _modifier_keysyms(modifiers)
         return await self._act(lambda d, c: d.input.click(*point, code, count, mods))
@@ -392,11 +399,15 @@ class Desktop:
         return await self._act(lambda d, c: d.input.button_up(code))
 
     async def scroll(
-        self, x: float, y: float, direction: str, amount: int = 3, modifiers: Sequence[str] = ()
+        self, x: float | None, y: float | None, direction: str, amount: int = 3, modifiers: Sequence[str] = ()
     ) -> tuple[int, int]:
-        point = self.space.to_screen(x, y)
+        """Scroll at an agent-space point, or where the pointer is when x and y are None."""
+        point = self._screen_point(x, y)
         mods = _modifier_keysyms(modifiers)
         return await self._act(lambda d, c: d.input.scroll(*point, direction, amount, mods))
+
+    def _screen_point(self, x: float | None, y: float | None) -> tuple[int | None, int | None]:
+        return (None, None) if x is None or y is None else self.space.to_screen(x, y)
 
     async def cursor_position(self) -> tuple[int, int]:
         return await self._act(lambda d, c: None)
@@ -444,6 +455,43 @@ class Desktop:
 
     async def wait(self, seconds: float) -> None:
         await asyncio.sleep(seconds)
+
+    # ----- settling ------------------------------------------------------------------------
+
+    async def settle(self, bound_s: float) -> Settled | None:
+        """Wait until nothing was drawn on the screen for a short quiet period, at most `bound_s`.
+
+        None when this X server cannot report drawing (no DAMAGE extension): nothing was waited."""
+        if bound_s <= 0:
+            return Settled(True, 0.0, 0)
+        await self._check_alive()
+        watch = await asyncio.to_thread(self._damage_watch)
+        if watch is None:
+            return None
+        try:
+            return await asyncio.to_thread(watch.settle, bound_s)
+        except _DISPLAY_ERRORS:
+            self._drop_damage_watch()
+            return None
+
+    def _damage_watch(self) -> DamageWatch | None:
+        with self._watch_lock:
+            if self._watch is not None and self._watch.display_name != self.display:
+                self._watch.close()  # the sandbox was restarted on another display
+                self._watch = None
+            if self._watch is None and self._damage_missing != self.display:
+                try:
+                    self._watch = DamageWatch(self.display)
+                except (NoDamageError, *_DISPLAY_ERRORS):
+                    log.info("no DAMAGE on %s: actions reply without waiting for the screen", self.display)
+                    self._damage_missing = self.display
+            return self._watch
+
+    def _drop_damage_watch(self) -> None:
+        with self._watch_lock:
+            if self._watch is not None:
+                self._watch.close()
+            self._watch = None
 
 
 def _button(name: str) -> int:

@@ -9,8 +9,9 @@ from mcp.server import MCPServer
 from cua_mcp import __version__
 from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.sandbox.desktop import Desktop
-from cua_mcp.tools import accessibility, clipboard, files, input, launch, screen, shell, windows
+from cua_mcp.tools import accessibility, clipboard, elements, files, input, launch, screen, shell, windows
 from cua_mcp.tools._registry import CallObserver, ToolRegistrar
+from cua_mcp.tools._report import DEFAULT_SETTLE_S, ActionReporter
 
 INSTRUCTIONS = """\
 You control a Linux desktop. Look with `screenshot` (its pixels are the coordinate space every x/y
@@ -29,11 +30,13 @@ def build_server(
     log_level: str = "WARNING",
     observer: CallObserver | None = None,
     a11y_backend: str = "dbus",
+    settle_s: float = DEFAULT_SETTLE_S,
 ) -> tuple[MCPServer, ToolRegistrar]:
     """An MCP server whose tools act on `desktop`; the registrar holds the tool catalog.
 
     `groups` are the enabled tool groups (see `server.policy`); `observer` hears of every call
-    (the audit log and the live view's list of recent calls, see `server.recording`)."""
+    (the audit log and the live view's list of recent calls, see `server.recording`); `settle_s` bounds how
+    long an action waits for the screen to stop changing before it answers."""
     server = MCPServer(
         "cua-mcp",
         title="cua-mcp: a Linux desktop for computer-use agents",
@@ -45,8 +48,11 @@ def build_server(
     # One accessibility client per desktop: it holds the refs that stay valid across snapshots.
     a11y = Accessibility(desktop, a11y_backend)
     screen.register(registrar, desktop, a11y)
-    input.register(registrar, desktop, a11y)
+    # Every input and element action answers through one reporter: settled screen, focus, windows.
+    report = ActionReporter(desktop, a11y, settle_s)
+    input.register(registrar, desktop, a11y, report)
     accessibility.register(registrar, a11y)
+    elements.register(registrar, a11y, report)
     for module in (windows, launch, clipboard, files, shell):
         module.register(registrar, desktop)
     return server, registrar

@@ -33,6 +33,7 @@ from cua_mcp.server.policy import PolicyError, resolve_groups
 from cua_mcp.server.recording import CallRecorder
 from cua_mcp.server.stdio import serve_stdio
 from cua_mcp.tools._registry import GROUPS
+from cua_mcp.tools._report import DEFAULT_SETTLE_S
 
 log = logging.getLogger("cua_mcp")
 ENV_PREFIX = "CUA_MCP_"
@@ -52,6 +53,16 @@ def _scale(value: str) -> int | None:
     if value.isdigit() and int(value) >= 64:
         return int(value)
     raise argparse.ArgumentTypeError(f"{value!r}: use 'native' or the long side in pixels, e.g. 1280")
+
+
+def _settle(value: str) -> float:
+    try:
+        seconds = float(value)
+    except ValueError:
+        seconds = -1
+    if 0 <= seconds <= 10:
+        return seconds
+    raise argparse.ArgumentTypeError(f"{value!r}: give seconds from 0 to 10, e.g. 2 or 0.5")
 
 
 def _port(value: str) -> int:
@@ -120,6 +131,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         default="dbus",
         help="how the accessibility tree is read: dbus (fast, pure Python) or pyatspi (the reference binding, "
         "where the system has it)",
+    )
+    parser.add_argument(
+        "--settle",
+        type=_settle,
+        default=DEFAULT_SETTLE_S,
+        metavar="SECONDS",
+        help=f"most seconds an action waits for the screen to stop changing before it answers ({DEFAULT_SETTLE_S:g}); "
+        "a call's settle= overrides it",
     )
     parser.add_argument(
         "--log-level",
@@ -255,6 +274,7 @@ def main(argv: list[str] | None = None) -> int:
             log_level=args.log_level,
             observer=recorder,
             a11y_backend=args.a11y_backend,
+            settle_s=args.settle,
         )
         if args.transport == "http":
             serve_http(server, desktop, recorder, args.http, args.log_level)

@@ -1,5 +1,5 @@
-"""Read the screen as named elements and act on them: snapshot, find, read_text, set_value,
-element_action, focus, wait_for."""
+"""Read the screen as named elements: snapshot, find, read_text, wait_for (acting on them is in
+tools/elements.py)."""
 
 import asyncio
 import time
@@ -64,12 +64,6 @@ class TextResult(BaseModel):
     text: str
     offset: int
     total: int = Field(description="Characters in the element's whole text.")
-
-
-class ElementResult(BaseModel):
-    ref: str
-    done: str
-    element: Element
 
 
 class WaitResult(BaseModel):
@@ -164,51 +158,6 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
         """The text content of an element (a document, text field, terminal, label or cell)."""
         _node, text_, total = await a11y.read_text(ref, offset, length)
         return TextResult(ref=ref, text=text_, offset=offset, total=total)
-
-    @tools.tool(group="input", title="Set an element's value", read_only=False, destructive=True, idempotent=True)
-    async def set_value(
-        ref: Ref,
-        value: Annotated[
-            str,
-            Field(max_length=100_000, description="Text, a number, true/false for a check box, or a choice's name."),
-        ],
-    ) -> ElementResult:
-        """Set a text field's contents, a slider or spin value, a check box state, or a combo box / list choice,
-        directly through accessibility (no typing)."""
-        _node, done = await a11y.set_value(ref, value)
-        return ElementResult(ref=ref, done=done, element=element_model(await a11y.element(ref), a11y))
-
-    @tools.tool(group="input", title="Run an element's action", read_only=False, destructive=True)
-    async def element_action(
-        ref: Ref,
-        action: Annotated[
-            str,
-            Field(
-                min_length=1,
-                max_length=60,
-                description="An action name ('click', 'press', 'activate', 'toggle', "
-                "'expand or contract'), 'default', or 'scroll_into_view'.",
-            ),
-        ] = "default",
-    ) -> ElementResult:
-        """Run one of an element's own actions by name; an unknown name gets the list of its actions."""
-        if action == "scroll_into_view":
-            node, ok = await a11y.scroll_into_view(ref)
-            done = "scrolled into view" if ok else "the toolkit did not scroll it"
-        else:
-            node, ran = await a11y.do_action(ref, None if action == "default" else action)
-            if ran is None:
-                raise InvalidArgumentError(f"{ref} ({node.role}) has no actions: use click with its ref instead.")
-            done = f"ran {ran!r}"
-        return ElementResult(ref=ref, done=done, element=element_model(await a11y.element(ref), a11y))
-
-    @tools.tool(group="input", title="Focus an element", read_only=False)
-    async def focus(ref: Ref) -> ElementResult:
-        """Give an element keyboard focus (then press_keys / type_text go to it)."""
-        node, ok = await a11y.focus(ref)
-        if not ok:
-            raise InvalidArgumentError(f"{ref} ({node.role}) cannot take focus: click it instead.")
-        return ElementResult(ref=ref, done="focused", element=element_model(await a11y.element(ref), a11y))
 
     @tools.tool(group="observe", title="Wait for an element", read_only=True)
     async def wait_for(

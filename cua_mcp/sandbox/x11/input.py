@@ -72,9 +72,11 @@ class InputDevice:
             self._held_buttons.remove(button)
         self._display.flush()
 
-    def click(self, x: int, y: int, button: int, count: int, modifiers: Sequence[int] = ()) -> None:
+    def click(self, x: int | None, y: int | None, button: int, count: int, modifiers: Sequence[int] = ()) -> None:
+        """Click at (x, y), or where the pointer is when they are None."""
         with self._modifiers_held(modifiers):
-            self.move(x, y)
+            if x is not None and y is not None:
+                self.move(x, y)
             for index in range(count):
                 if index:
                     time.sleep(_DOUBLE_CLICK_GAP_S)
@@ -102,10 +104,12 @@ class InputDevice:
                 time.sleep(0.005)
             self.button_up(button)
 
-    def scroll(self, x: int, y: int, direction: str, amount: int, modifiers: Sequence[int] = ()) -> None:
+    def scroll(self, x: int | None, y: int | None, direction: str, amount: int, modifiers: Sequence[int] = ()) -> None:
+        """Turn the wheel at (x, y), or where the pointer is when they are None."""
         button = SCROLL_BUTTONS[direction]
         with self._modifiers_held(modifiers):
-            self.move(x, y)
+            if x is not None and y is not None:
+                self.move(x, y)
             for _ in range(amount):
                 self.button_down(button)
                 self.button_up(button)
