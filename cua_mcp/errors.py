@@ -84,3 +84,7 @@ class StaleRefError(CuaError):
 
 class AccessibilityError(CuaError):
     """The accessibility bus or an app on it failed to do what was asked."""
+
+
+class FileExistsInDialogError(CuaError):
+    """A save dialog's file exists and overwriting it was not asked for."""

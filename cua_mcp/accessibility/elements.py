@@ -192,25 +192,29 @@ class Elements:
         return f"set the value to {now:g}"
 
     def _select(self, node: Node, value: str) -> str:
-        items = self._children(node)
-        if len(items) == 1 and items[0][2] in ("menu", "list", "list box"):  # GTK and Chromium keep items in a popup
-            items = self._children(Node(items[0][0], items[0][1], items[0][2], "", frozenset()))
-        names = [name for _bus, _path, _role, name in items]
-        wanted = _comparable(value)
-        index = next((i for i, n in enumerate(names) if _comparable(n) == wanted), None)
-        if index is None:
-            index = next((i for i, n in enumerate(names) if wanted and wanted in _comparable(n)), None)
+        items = self.children(node)
+        if len(items) == 1 and items[0].role in ("menu", "list", "list box"):  # GTK and Chromium keep items in a popup
+            items = self.children(items[0])
+        names = [item.name for item in items]
+        index = best_match(names, value)
         if index is None:
             raise InvalidArgumentError(f"{node.ref} has no choice {value!r}; its choices are: {', '.join(names)}.")
         self._call(Call(node.bus, node.path, SELECTION, "SelectChild", "i", (index,)))
         return f"selected {names[index]!r}"
 
-    def _children(self, node: Node) -> list[tuple[str, str, str, str]]:
+    def children(self, node: Node) -> list[Node]:
+        """The object's children with role and name (also those not showing, as a closed menu's items)."""
         refs = [r for r in self._call(Call(node.bus, node.path, ACC, "GetChildren")) if r[1] != NULL_PATH]
         calls = [c for bus, path in refs for c in (Call(bus, path, ACC, "GetRole"), prop(bus, path, ACC, "Name"))]
         results = self.bus.call_many(calls, self.timeout)
         return [
-            (bus, path, role_name(results[2 * i]) if isinstance(results[2 * i], int) else "", results[2 * i + 1] or "")
+            Node(
+                bus,
+                path,
+                role_name(results[2 * i]) if isinstance(results[2 * i], int) else "",
+                results[2 * i + 1] if isinstance(results[2 * i + 1], str) else "",
+                frozenset(),
+            )
             for i, (bus, path) in enumerate(refs)
         ]
 
@@ -229,6 +233,16 @@ def _is_on(node: Node) -> bool:
     return "checked" in node.states or "pressed" in node.states
 
 
-def _comparable(name: str) -> str:
-    """A choice's name as matched: any case, dashes and spaces ignored ("Top-Left" = "top left")."""
-    return name.casefold().translate(_NOT_COMPARED)
+def comparable(name: str) -> str:
+    """A name as matched: any case; dashes, spaces, mnemonic underscores and trailing dots ignored
+    ("Top-Left" = "top left", "Save _As…" = "save as...")."""
+    return name.casefold().translate(_NOT_COMPARED).rstrip(".…")
+
+
+def best_match(names: list[str], wanted: str) -> int | None:
+    """The index of the name `wanted` names: equal as compared, else the first that contains it."""
+    key = comparable(wanted)
+    index = next((i for i, n in enumerate(names) if comparable(n) == key), None)
+    if index is None and key:
+        index = next((i for i, n in enumerate(names) if key in comparable(n)), None)
+    return index

@@ -201,6 +201,13 @@ class Accessibility:
         node = await self.element(ref)
         return node, await self._run(lambda: self._el.insert_text(node, text, clear))
 
+    async def children(self, node: Node) -> list[Node]:
+        """A node's children with refs, role and name, showing or not (a closed menu's items)."""
+        found = await self._run(lambda: self._el.children(node))
+        for child in found:
+            child.ref = self.refs.ref_for(child.bus, child.path)
+        return found
+
     async def actions(self, ref: str) -> tuple[Node, list[str]]:
         node = await self.element(ref)
         return node, await self._run(lambda: self._el.actions(node))

@@ -9,7 +9,7 @@ from mcp.server import MCPServer
 from cua_mcp import __version__
 from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.sandbox.desktop import Desktop
-from cua_mcp.tools import accessibility, clipboard, elements, files, input, launch, screen, shell, windows
+from cua_mcp.tools import accessibility, clipboard, elements, files, input, launch, menus, screen, shell, windows
 from cua_mcp.tools._registry import CallObserver, ToolRegistrar
 from cua_mcp.tools._report import DEFAULT_SETTLE_S, ActionReporter
 
@@ -53,6 +53,7 @@ def build_server(
     input.register(registrar, desktop, a11y, report)
     accessibility.register(registrar, a11y)
     elements.register(registrar, a11y, report)
+    menus.register(registrar, a11y, report)
     for module in (windows, launch, clipboard, files, shell):
         module.register(registrar, desktop)
     return server, registrar

@@ -135,7 +135,8 @@ def _window(window: WindowInfo) -> str:
 
 
 def _text(result: ActionResult, unwatched: bool) -> str:
-    lines = [result.done[:1].upper() + result.done[1:] + "."]
+    done = result.done[:1].upper() + result.done[1:]
+    lines = [done if done.endswith((".", "…")) else done + "."]
     if result.opened:
         lines.append("Opened: " + "; ".join(result.opened) + ".")
     if result.closed:
