@@ -125,6 +125,7 @@ class SandboxSession:
         home = self.root_dir / "home"
         runtime = self.root_dir / "runtime"
         home.mkdir()
+        _still_caret(home / ".config")
         runtime.mkdir(mode=0o700)
         self._reaper = _Reaper()
         try:
@@ -378,6 +379,14 @@ def _wait_for_wm(display: str, popen: subprocess.Popen) -> None:
             time.sleep(0.02)
     finally:
         conn.close()
+
+
+def _still_caret(config: Path) -> None:
+    """GTK apps draw a caret that does not blink: an idle app's screenshots stay the same, and actions
+    settle without waiting out a blink."""
+    for version in ("gtk-3.0", "gtk-4.0"):
+        (config / version).mkdir(parents=True)
+        (config / version / "settings.ini").write_text("[Settings]\ngtk-cursor-blink = false\n")
 
 
 def _base_env(display: str, home: Path, runtime: Path) -> dict[str, str]:

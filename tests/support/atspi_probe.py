@@ -5,6 +5,7 @@ subprocess with the sandbox's environment. Prints JSON.
 
     python atspi_probe.py text APP [ROLE]     the text of the first element with that role (default: text)
     python atspi_probe.py find APP ROLE NAME  [name, states, extents] of matching elements
+    python atspi_probe.py values APP ROLE     [name, states, value or null] of every element with that role
     python atspi_probe.py apps                the application names on the bus
 """
 
@@ -52,6 +53,18 @@ def main() -> None:
                 states = [pyatspi.stateToString(s) for s in node.getState().getStates()]
                 ext = node.queryComponent().getExtents(pyatspi.DESKTOP_COORDS)
                 found.append([node.name, states, [ext.x, ext.y, ext.width, ext.height]])
+        print(json.dumps(found))
+    elif command == "values":
+        app, role = args
+        found = []
+        for node in _walk(_app(app)):
+            if node.getRoleName() == role:
+                states = [pyatspi.stateToString(s) for s in node.getState().getStates()]
+                try:
+                    value = node.queryValue().currentValue
+                except NotImplementedError:
+                    value = None
+                found.append([node.name, states, value])
         print(json.dumps(found))
     else:
         raise SystemExit(f"unknown command {command}")
