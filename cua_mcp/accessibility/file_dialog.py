@@ -27,11 +27,12 @@ async def answer(a11y: Accessibility, path: str, overwrite: bool) -> str:
         raise InvalidArgumentError("path must be a file path on one line, e.g. /root/workspace/report.txt.")
     desktop = a11y.desktop
     dialog = next((w for w in await desktop.list_windows() if w.active), None)
-    nodes = await _dialog_nodes(a11y)
+    snap = await a11y.snapshot("focused_window", cells=False)
+    nodes = [node for node, _ in snap.nodes()]
     if dialog is None or not any(n.role == "file chooser" for n in nodes):
         raise InvalidArgumentError(
             "no file dialog is the active window: open one first (menu_select 'File > Save As...' or ctrl+s / "
-            "ctrl+o), or activate_window it."
+            "ctrl+o), or activate_window it." + "".join(f" ({note})" for note in snap.notes)
         )
     field = _location_field(nodes)
     if field is None:  # an Open dialog hides its location field until asked

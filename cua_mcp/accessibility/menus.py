@@ -9,9 +9,12 @@ import re
 from cua_mcp.accessibility.elements import best_match
 from cua_mcp.accessibility.model import Node
 from cua_mcp.accessibility.service import Accessibility
-from cua_mcp.errors import InvalidArgumentError
+from cua_mcp.errors import AccessibilityError, InvalidArgumentError
 
 _FILL_S = 3.0  # how long a menu may take to fill in its items once opened (LibreOffice fills them late)
+# How long a clicked menu may take to show its items: mousepad took 1.7 s after a keymap change
+# (typing characters the keyboard lacks), 0.1 s otherwise.
+_OPEN_S = 3.0
 _DIALOG_S = 3.0  # how long a "..." item's dialog may take to open
 _MENU_ROLES = ("menu", "menu item", "check menu item", "radio menu item")
 
@@ -35,11 +38,13 @@ async def select_menu(a11y: Accessibility, path: str, scope: str = "focused_wind
     if not tops:
         raise InvalidArgumentError(f"{snap.scope} has no menu bar: use press_keys or click its menu button instead.")
     current = _pick(tops, parts[0], "the menu bar")
+    # Typing may have left scratch key bindings that are undone half a second later; that keymap
+    # change, landing while a menu opens, can close it. Undo them first.
+    await a11y.desktop.restore_keymap()
     chosen = [current.name.strip()]
     try:
         for part in parts[1:]:
-            await press(a11y, current)  # opens the menu, which fills it in some toolkits
-            items = await _items(a11y, current)
+            items = await _open(a11y, current)
             current = _pick(items, part, f"menu {' > '.join(chosen)}")
             chosen.append(current.name.strip())
         if current.role == "menu":
@@ -56,25 +61,40 @@ async def select_menu(a11y: Accessibility, path: str, scope: str = "focused_wind
 
 
 async def press(a11y: Accessibility, node: Node) -> None:
-    """Click the element's centre once it shows, as a person would; its own action if it never shows.
+    """Click the element's centre once it shows, as a person would.
 
     A click rather than the accessible action: an app that runs a dialog from an action invoked over
     accessibility stops answering accessibility calls until that dialog closes (mousepad's Save As)."""
+    if not await _showing(a11y, node, _FILL_S):
+        raise AccessibilityError(f"{node.name.strip()!r} did not show on screen: take a snapshot and click it.")
+    _, (x, y) = await a11y.centre(node.ref)
+    # Showing is reported once the popup is mapped, maybe before the X server has it in place.
+    await a11y.desktop.settle(_FILL_S)
+    await a11y.desktop.click(x, y)
+
+
+async def _open(a11y: Accessibility, menu: Node) -> list[Node]:
+    """Open a menu by clicking it, or by its own action if the click did not open it. Its items."""
+    await press(a11y, menu)
+    items = await _items(a11y, menu)
+    if not (items and await _showing(a11y, items[0], _OPEN_S)):
+        await a11y.do_action(menu.ref, None)  # opening a menu runs no dialog: the action is safe here
+    return items or await _items(a11y, menu)
+
+
+async def _showing(a11y: Accessibility, node: Node, timeout: float) -> bool:
     loop = asyncio.get_running_loop()
-    deadline = loop.time() + _FILL_S
+    deadline = loop.time() + timeout
     while True:
         try:
-            now, (x, y) = await a11y.centre(node.ref)
-            if "showing" not in now.states:
-                raise InvalidArgumentError("not showing yet")
-        except InvalidArgumentError:  # no box yet, or its popup is not mapped yet: a menu still opening
-            if loop.time() >= deadline:
-                await a11y.do_action(node.ref, None)
-                return
-            await asyncio.sleep(0.05)
-            continue
-        await a11y.desktop.click(x, y)
-        return
+            now, _ = await a11y.centre(node.ref)
+            if "showing" in now.states:
+                return True
+        except InvalidArgumentError:  # no box yet: its popup is still opening
+            pass
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(0.05)
 
 
 async def _dialog_opened(a11y: Accessibility, before: set[int]) -> None:

@@ -442,6 +442,11 @@ class Desktop:
             # Scratch key bindings stay while typing goes on; undo them once the keyboard is idle.
             asyncio.get_running_loop().call_later(KEYMAP_IDLE_S + 0.05, self._restore_keymap_if_idle)
 
+    async def restore_keymap(self) -> None:
+        """Undo typing's scratch key bindings now, and let the screen settle after the keymap change."""
+        await self.run(lambda d, c: d.input.restore_keymap())
+        await self.settle(_DEFAULT_TIMEOUT_S / 5)
+
     def _restore_keymap_if_idle(self) -> None:
         def restore() -> None:
             if self._devices is not None:

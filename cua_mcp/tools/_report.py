@@ -144,7 +144,7 @@ def _text(result: ActionResult, unwatched: bool) -> str:
     lines.append(f"Active window: {result.active_window or 'none'}.")
     if result.element is not None:
         lines.append(f"Element now: {result.element}")
-    if result.focused is not None:
+    if result.focused is not None and result.focused != result.element:
         lines.append(f"Focused: {result.focused}")
     if not result.settled:
         lines.append("The screen was still changing when the wait ended: look again before relying on it.")
