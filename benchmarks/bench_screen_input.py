@@ -9,7 +9,9 @@ ratio as a Markdown table.
 
 Screenshots are timed three ways: after a full-screen change (the root background is recoloured
 before each shot), after a small change (one character typed into mousepad), and of an unchanged
-screen, since parts of the pipeline reuse what did not change.
+screen, since parts of the pipeline reuse what did not change. Input is timed with settle=0 (the
+action alone, as xdotool does it), and again answered once the screen settled (the default), against
+the reference's fixed delay before it looks.
 
     .venv/bin/python benchmarks/bench_screen_input.py [--runs 40]
 """
@@ -41,6 +43,7 @@ from tests.support.mcp_client import CUA_MCP, error_text
 
 ASCII_100 = ("The quick brown fox jumps over the lazy dog 0123456789. " * 2)[:100]
 NON_ASCII_20 = "héllo wörld € 日本語 🙂ñç"[:20]
+REFERENCE_DELAY_S = 2.0  # the screenshot delay of Anthropic's reference computer-use tool
 
 
 async def timed(action: Callable[[], Any], runs: int, reset: Callable[[], Any] | None = None) -> list[float]:
@@ -122,6 +125,15 @@ async def _main(args: argparse.Namespace) -> None:
 
         colours = iter(f"#{(index * 2654435761) & 0xFFFFFF:06x}" for index in range(1, 10**6))
 
+        settled_runs = max(3, args.runs // 10)
+
+        def reference_settled(act: Callable[[], None], look: bool = False) -> None:
+            """Anthropic's reference computer-use tool waits a fixed 2 s after an action before it looks."""
+            act()
+            time.sleep(REFERENCE_DELAY_S)
+            if look:
+                reference_screenshot("png")
+
         def full_change() -> None:
             run("xsetroot", "-solid", next(colours))
 
@@ -130,12 +142,12 @@ async def _main(args: argparse.Namespace) -> None:
             await client_session.initialize()
             await client_session.list_tools()  # the client checks structured results against the schemas
             mcp = _Client(client_session)
-            clear = lambda: mcp.call("press_keys", {"keys": "ctrl+a Delete"})  # noqa: E731
+            clear = lambda: mcp.call("press_keys", {"keys": "ctrl+a Delete", "settle": 0})  # noqa: E731
             # Put the keyboard focus in mousepad's text area.
             await mcp.call("click", {"x": 640, "y": 400})
 
             async def small_change() -> None:
-                await mcp.call("type_text", {"text": "x"})
+                await mcp.call("type_text", {"text": "x", "settle": 0})
                 await asyncio.sleep(0.05)  # let mousepad redraw
 
             reference_png = await timed(lambda: reference_screenshot("png"), args.runs)
@@ -160,27 +172,52 @@ async def _main(args: argparse.Namespace) -> None:
             rows += [
                 (
                     "click",
-                    await timed(lambda: mcp.call("click", {"x": 900, "y": 600}), args.runs),
+                    await timed(lambda: mcp.call("click", {"x": 900, "y": 600, "settle": 0}), args.runs),
                     await timed(lambda: run("xdotool", "mousemove", "1350", "900", "click", "1"), args.runs),
                     "xdotool mousemove click",
                 ),
                 (
                     "type_text, 100 ASCII characters",
-                    await timed(lambda: mcp.call("type_text", {"text": ASCII_100}), args.runs, clear),
+                    await timed(lambda: mcp.call("type_text", {"text": ASCII_100, "settle": 0}), args.runs, clear),
                     await timed(lambda: reference_type(ASCII_100), max(5, args.runs // 4), clear),
                     "xdotool type (50-char chunks, 12 ms delay)",
                 ),
                 (
                     "type_text, 20 non-ASCII characters",
-                    await timed(lambda: mcp.call("type_text", {"text": NON_ASCII_20}), args.runs, clear),
+                    await timed(lambda: mcp.call("type_text", {"text": NON_ASCII_20, "settle": 0}), args.runs, clear),
                     await timed(lambda: reference_type(NON_ASCII_20), max(5, args.runs // 4), clear),
                     "xdotool type (12 ms delay)",
                 ),
                 (
                     "press_keys ctrl+a",
-                    await timed(lambda: mcp.call("press_keys", {"keys": "ctrl+a"}), args.runs),
+                    await timed(lambda: mcp.call("press_keys", {"keys": "ctrl+a", "settle": 0}), args.runs),
                     await timed(lambda: run("xdotool", "key", "ctrl+a"), args.runs),
                     "xdotool key",
+                ),
+                # What settling costs: the same actions answered once the screen settled, against the
+                # reference's way to the same certainty (a fixed 2 s delay before looking).
+                (
+                    "click, answered once the screen settled",
+                    await timed(lambda: mcp.call("click", {"x": 900, "y": 600}), args.runs),
+                    await timed(
+                        lambda: reference_settled(lambda: run("xdotool", "mousemove", "1350", "900", "click", "1")),
+                        settled_runs,
+                    ),
+                    "xdotool, then the 2 s screenshot delay",
+                ),
+                (
+                    "type_text 100 ASCII, settled",
+                    await timed(lambda: mcp.call("type_text", {"text": ASCII_100}), args.runs, clear),
+                    await timed(lambda: reference_settled(lambda: reference_type(ASCII_100)), settled_runs, clear),
+                    "xdotool, then the 2 s screenshot delay",
+                ),
+                (
+                    "press_keys ctrl+a, settled, with observe=screenshot",
+                    await timed(lambda: mcp.call("press_keys", {"keys": "ctrl+a", "observe": "screenshot"}), args.runs),
+                    await timed(
+                        lambda: reference_settled(lambda: run("xdotool", "key", "ctrl+a"), look=True), settled_runs
+                    ),
+                    "xdotool, 2 s delay, scrot + convert",
                 ),
             ]
         shutil.rmtree(tmp, ignore_errors=True)
