@@ -188,7 +188,7 @@ def _open_refs(agent: Agent, session: SandboxSession) -> None:
 
 
 def _open_check(session: SandboxSession) -> bool:
-    return bool(atspi(session, "find", "mousepad", "page tab", "plan.txt"))
+    return "plan.txt" in _active(session, "_NET_WM_NAME")
 
 
 # ----- gtk3-widget-factory: a slider, a spin button and a check button ------------------------------
@@ -275,14 +275,17 @@ def _windows_refs(agent: Agent, session: SandboxSession) -> None:
 
 def _windows_check(session: SandboxSession) -> bool:
     window = active_window(session)
+    maximized = {"_NET_WM_STATE_MAXIMIZED_VERT", "_NET_WM_STATE_MAXIMIZED_HORZ"}
+    return window is not None and "Mousepad" in _active(session, "WM_CLASS") and maximized <= wm_state(session, window)
+
+
+def _active(session: SandboxSession, prop: str) -> str:
+    """A property of the active window, as xprop prints it."""
+    window = active_window(session)
     if window is None:
-        return False
-    wm_class = subprocess.run(
-        ["xprop", "-id", hex(window), "WM_CLASS"], env=session.env, capture_output=True, text=True, timeout=10
-    ).stdout
-    return "Mousepad" in wm_class and {"_NET_WM_STATE_MAXIMIZED_VERT", "_NET_WM_STATE_MAXIMIZED_HORZ"} <= wm_state(
-        session, window
-    )
+        return ""
+    argv = ["xprop", "-id", hex(window), prop]
+    return subprocess.run(argv, env=session.env, capture_output=True, text=True, timeout=10).stdout
 
 
 TASKS = [
