@@ -1,17 +1,21 @@
-"""Registering tools: groups, the four annotations, and turning our errors into tool errors.
+"""Registering tools: groups, the four annotations, argument checks, and turning our errors into tool errors.
 
 Every tool module declares its tools through `ToolRegistrar.tool`, which is the one place that
-decides whether a tool's group is enabled, sets all four annotations explicitly, converts a
-`CuaError` into an `isError` result whose message tells the model what to do next, and reports
-every call (who, what, how long, how it ended) to the server's `CallObserver`.
+decides whether a tool's group is enabled, sets all four annotations explicitly, checks each call's
+arguments strictly (`_arguments.ArgumentCheck`: no unknown names, no conversions), converts a
+`CuaError` into an `isError` result whose message tells the model what to do next (and any other
+failure into one that at least says what failed), and reports every call, refused ones included
+(who, what, how long, how it ended), to the server's `CallObserver`.
 """
 
 from __future__ import annotations
 
 import asyncio
+import errno
 import functools
 import inspect
 import logging
+import os
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
@@ -21,9 +25,11 @@ from mcp.server import MCPServer
 from mcp.server.mcpserver import Context
 from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
+from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
 
 from cua_mcp.errors import CuaError
+from cua_mcp.tools._arguments import ArgumentCheck, RawArguments
 
 GROUPS = ("observe", "input", "windows", "clipboard", "apps", "files", "shell", "office", "browser")
 # The shell is opt-in: an agent gets a command line only when the user asks for it.
@@ -93,7 +99,9 @@ class ToolRegistrar:
         def decorator(fn: F) -> F:
             if group not in self.groups:
                 return fn
-            handler = _model_errors(fn)
+            own_context = find_context_parameter(fn)
+            check = ArgumentCheck(fn.__name__, fn, frozenset({own_context} if own_context else ()))
+            handler = _model_errors(_checked(fn, check))
             if self.observer is not None:
                 handler = _observed(handler, self.observer)
             self.server.add_tool(
@@ -103,14 +111,41 @@ class ToolRegistrar:
                 description=inspect.getdoc(fn),
                 annotations=annotations,
             )
+            # The schema the client sees is fn's; the SDK's own lenient check is turned off so that
+            # ours runs instead, inside the observer (a refused call is audited like any other).
+            self.server._tool_manager.get_tool(fn.__name__).fn_metadata.arg_model = RawArguments
             self.catalog.append(ToolEntry(fn.__name__, group, title, annotations))
             return fn
 
         return decorator
 
 
+def _checked(fn: F, check: ArgumentCheck) -> F:
+    """Call `fn` with the arguments `check` accepts (it raises `InvalidArgumentError` for the others)."""
+
+    @functools.wraps(fn)
+    async def wrapper(**kwargs: Any) -> Any:
+        return await fn(**check(kwargs))
+
+    return wrapper  # type: ignore[return-value]
+
+
+# What to do about the operating system errors a tool can meet with a caller's path or text.
+_OS_ERROR_HINTS = {
+    errno.ENAMETOOLONG: "each part of a path may have at most 255 bytes (the whole path 4096): use shorter names",
+    errno.ENOSPC: "the disk is full: free space or write less",
+    errno.EROFS: "that place is read-only: write in the workspace",
+    errno.EILSEQ: "a name is not valid text: use UTF-8 names",
+}
+
+
 def _model_errors(fn: F) -> F:
-    """Re-raise our errors as `ToolError`, so their message reaches the model as an isError result."""
+    """Re-raise our errors as `ToolError`, so their message reaches the model as an isError result.
+
+    Any other failure gets a message too (the SDK would answer only "Error executing tool X"): an
+    operating system error says which, with what to do where that is known; a crash says so and is
+    logged with its traceback.
+    """
 
     @functools.wraps(fn)
     async def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -118,6 +153,23 @@ def _model_errors(fn: F) -> F:
             return await fn(*args, **kwargs)
         except CuaError as exc:
             raise ToolError(str(exc)) from exc
+        except TimeoutError as exc:
+            raise ToolError(
+                f"{fn.__name__} took too long and was stopped: the desktop or an app did not answer in time; "
+                "try again, or look with screenshot."
+            ) from exc
+        except OSError as exc:
+            reason = os.strerror(exc.errno) if exc.errno else str(exc) or type(exc).__name__
+            hint = _OS_ERROR_HINTS.get(exc.errno or 0, "check the arguments and try again")
+            raise ToolError(f"{fn.__name__} failed: {reason.lower()}; {hint}.") from exc
+        except (ToolError, MCPError):
+            raise
+        except Exception as exc:
+            log.exception("%s failed unexpectedly", fn.__name__)
+            raise ToolError(
+                f"{fn.__name__} failed unexpectedly ({type(exc).__name__}; the server's log has the details): "
+                "try again, or reach the goal another way."
+            ) from exc
 
     return wrapper  # type: ignore[return-value]
 

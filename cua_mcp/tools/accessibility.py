@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from cua_mcp.accessibility import osworld, text_format
 from cua_mcp.accessibility.model import Node
 from cua_mcp.accessibility.service import Accessibility
-from cua_mcp.errors import InvalidArgumentError
+from cua_mcp.errors import InvalidArgumentError, StaleRefError
 from cua_mcp.tools._registry import ToolRegistrar
 
 Ref = Annotated[
@@ -236,7 +236,7 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
                     present = await a11y.element(ref)
                     if until == "text_contains":
                         _, present.text, _ = await a11y.read_text(ref, 0, None)
-                except Exception:
+                except StaleRefError:
                     present = None
             else:
                 found, _ = await a11y.find(scope, role, name, text, [])
