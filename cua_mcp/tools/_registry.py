@@ -16,6 +16,7 @@ import functools
 import inspect
 import logging
 import os
+import secrets
 import time
 from collections.abc import Awaitable, Callable, Collection
 from dataclasses import dataclass
@@ -27,6 +28,7 @@ from mcp.server.mcpserver.exceptions import ToolError
 from mcp.server.mcpserver.utilities.context_injection import find_context_parameter
 from mcp.shared.exceptions import MCPError
 from mcp.types import CallToolResult, TextContent, ToolAnnotations
+from pydantic import BaseModel
 
 from cua_mcp.errors import CuaError
 from cua_mcp.tools._arguments import ArgumentCheck, RawArguments
@@ -84,8 +86,12 @@ class ToolRegistrar:
         destructive: bool = False,
         idempotent: bool = False,
         open_world: bool = False,
+        untrusted_text: bool = False,
     ) -> Callable[[F], F]:
-        """Register an async function as a tool; its docstring is the description the model reads."""
+        """Register an async function as a tool; its docstring is the description the model reads.
+
+        `untrusted_text=True` declares that the tool returns text read from apps, pages or files:
+        its text blocks reach the model inside an `<untrusted-content>` fence (see `fence`)."""
         if group not in GROUPS:
             raise ValueError(f"unknown tool group {group!r}")
         annotations = ToolAnnotations(
@@ -101,7 +107,7 @@ class ToolRegistrar:
                 return fn
             own_context = find_context_parameter(fn)
             check = ArgumentCheck(fn.__name__, fn, frozenset({own_context} if own_context else ()))
-            handler = _model_errors(_checked(fn, check))
+            handler = _model_errors(_checked(_fenced(fn) if untrusted_text else fn, check))
             if self.observer is not None:
                 handler = _observed(handler, self.observer)
             self.server.add_tool(
@@ -118,6 +124,38 @@ class ToolRegistrar:
             return fn
 
         return decorator
+
+
+def fence(text: str, source: str) -> str:
+    """`text` between an opening and a closing line that carry one fresh random id.
+
+    The id is drawn for every call, so text inside (a page, a document) cannot close the fence early:
+    a client or a model trusts only the closing line whose id matches the opening one."""
+    fence_id = secrets.token_hex(8)
+    return f'<untrusted-content source="{source}" id="{fence_id}">\n{text}\n</untrusted-content id="{fence_id}">'
+
+
+def _fenced(fn: F) -> F:
+    """Return `fn`'s result with its text blocks fenced; the structured content is for programs and stays."""
+
+    @functools.wraps(fn)
+    async def wrapper(**kwargs: Any) -> Any:
+        result = await fn(**kwargs)
+        if isinstance(result, CallToolResult):
+            content = [
+                TextContent(type="text", text=fence(c.text, fn.__name__)) if isinstance(c, TextContent) else c
+                for c in result.content
+            ]
+            return result.model_copy(update={"content": content})
+        if isinstance(result, BaseModel):
+            text = result.model_dump_json(by_alias=True, indent=2)
+            return CallToolResult(
+                content=[TextContent(type="text", text=fence(text, fn.__name__))],
+                structured_content=result.model_dump(mode="json", by_alias=True),
+            )
+        raise TypeError(f"{fn.__name__} returned {type(result).__name__}: an untrusted_text tool returns a model")
+
+    return wrapper  # type: ignore[return-value]
 
 
 def _checked(fn: F, check: ArgumentCheck) -> F:

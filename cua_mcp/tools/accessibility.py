@@ -95,7 +95,7 @@ def element_model(node: Node, a11y: Accessibility) -> Element:
 
 
 def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
-    @tools.tool(group="observe", title="Accessibility snapshot", read_only=True, idempotent=True)
+    @tools.tool(group="observe", title="Accessibility snapshot", read_only=True, idempotent=True, untrusted_text=True)
     async def snapshot(
         scope: Scope = "focused_window",
         mode: Annotated[
@@ -136,7 +136,7 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
             scope=snap.scope, text=text, nodes=len(lines) - left_out, left_out=left_out, notes=snap.notes
         )
 
-    @tools.tool(group="observe", title="Find elements", read_only=True, idempotent=True)
+    @tools.tool(group="observe", title="Find elements", read_only=True, idempotent=True, untrusted_text=True)
     async def find(
         role: Annotated[
             str | None, Field(max_length=60, description="Exact role, e.g. 'push button', 'entry'.")
@@ -155,7 +155,7 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
             elements=[element_model(n, a11y) for n in found[:limit]], more=max(0, len(found) - limit), notes=snap.notes
         )
 
-    @tools.tool(group="observe", title="Read an element's text", read_only=True, idempotent=True)
+    @tools.tool(group="observe", title="Read an element's text", read_only=True, idempotent=True, untrusted_text=True)
     async def read_text(
         ref: Ref,
         offset: Annotated[int, Field(ge=0, le=100_000_000, description="First character.")] = 0,
