@@ -29,13 +29,15 @@ def build_server(
     desktop: Desktop,
     *,
     groups: Collection[str] | None = None,
+    confirm: Collection[str] = (),
     log_level: str = "WARNING",
     observer: CallObserver | None = None,
     a11y_backend: str = "dbus",
 ) -> tuple[MCPServer, ToolRegistrar]:
     """An MCP server whose tools act on `desktop`; the registrar holds the tool catalog.
 
-    `groups` are the enabled tool groups (see `server.policy`); `observer` hears of every call
+    `groups` are the enabled tool groups and `confirm` those whose calls the person confirms first
+    (see `server.policy`); `observer` hears of every call
     (the audit log and the live view's list of recent calls, see `server.recording`)."""
     server = MCPServer(
         "cua-mcp",
@@ -44,7 +46,7 @@ def build_server(
         instructions=INSTRUCTIONS,
         log_level=log_level,  # type: ignore[arg-type]
     )
-    registrar = ToolRegistrar(server, groups, observer)
+    registrar = ToolRegistrar(server, groups, observer, confirm)
     # One accessibility client per desktop: it holds the refs that stay valid across snapshots.
     a11y = Accessibility(desktop, a11y_backend)
     screen.register(registrar, desktop, a11y)

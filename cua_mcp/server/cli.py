@@ -34,7 +34,7 @@ from cua_mcp.server.http import (
     HttpSettings,
     serve_http,
 )
-from cua_mcp.server.policy import PolicyError, resolve_groups
+from cua_mcp.server.policy import PolicyError, resolve_confirm, resolve_groups
 from cua_mcp.server.recording import CallRecorder
 from cua_mcp.server.stdio import serve_stdio
 from cua_mcp.tools._registry import GROUPS
@@ -151,6 +151,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(str(exc))
     try:
         args.groups = resolve_groups(args.allow, args.deny, args.read_only)
+        args.confirm = resolve_confirm(args.confirm)
     except PolicyError as exc:
         parser.error(str(exc))
     args.token = args.token or os.environ.get("CUA_MCP_TOKEN") or None
@@ -216,6 +217,14 @@ def _add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     )
     policy.add_argument("--deny", action="append", default=[], metavar="GROUP", help="disable a tool group")
     policy.add_argument("--read-only", action="store_true", help="offer the observe group alone")
+    policy.add_argument(
+        "--confirm",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help="ask the person (MCP elicitation) before each call of a tool in GROUP runs; clients that cannot ask "
+        "are refused such calls. Repeatable, or comma-separated",
+    )
     policy.add_argument("--audit-log", type=Path, metavar="FILE", help="append every tool call to FILE as JSON lines")
     policy.add_argument(
         "--redact-text",
@@ -255,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         server, _ = build_server(
             desktop,
             groups=args.groups,
+            confirm=args.confirm,
             log_level=args.log_level,
             observer=recorder,
             a11y_backend=args.a11y_backend,

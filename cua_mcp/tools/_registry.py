@@ -32,6 +32,7 @@ from pydantic import BaseModel
 
 from cua_mcp.errors import CuaError
 from cua_mcp.tools._arguments import ArgumentCheck, RawArguments
+from cua_mcp.tools._confirm import confirmed
 
 GROUPS = ("observe", "input", "windows", "clipboard", "apps", "files", "shell", "office", "browser")
 # The shell is opt-in: an agent gets a command line only when the user asks for it.
@@ -70,11 +71,17 @@ class ToolRegistrar:
     """Adds tools to an `MCPServer`, keeping only those whose group is enabled (default: all but shell)."""
 
     def __init__(
-        self, server: MCPServer, groups: Collection[str] | None = None, observer: CallObserver | None = None
+        self,
+        server: MCPServer,
+        groups: Collection[str] | None = None,
+        observer: CallObserver | None = None,
+        confirm: Collection[str] = (),
     ) -> None:
         self.server = server
         self.groups = DEFAULT_GROUPS if groups is None else frozenset(groups)
         self.observer = observer
+        # Groups whose calls the person confirms first (MCP elicitation), see `_confirm`.
+        self.confirm = frozenset(confirm)
         self.catalog: list[ToolEntry] = []
 
     def tool(
@@ -105,11 +112,20 @@ class ToolRegistrar:
         def decorator(fn: F) -> F:
             if group not in self.groups:
                 return fn
+            # Every handler takes the call's MCP context (the SDK passes it to a parameter typed
+            # Context): the observer, the confirmation and a tool that asks for it use it.
             own_context = find_context_parameter(fn)
-            check = ArgumentCheck(fn.__name__, fn, frozenset({own_context} if own_context else ()))
-            handler = _model_errors(_checked(_fenced(fn) if untrusted_text else fn, check))
+            context_name = own_context or _CONTEXT_PARAM
+            inner = _fenced(fn) if untrusted_text else fn
+            if own_context is None:
+                inner = _without(inner, _CONTEXT_PARAM)
+            if group in self.confirm:
+                inner = confirmed(inner, group, context_name)
+            handler = _model_errors(_checked(inner, ArgumentCheck(fn.__name__, fn, frozenset({context_name}))))
             if self.observer is not None:
-                handler = _observed(handler, self.observer)
+                handler = _observed(handler, self.observer, context_name)
+            if own_context is None:
+                handler = _taking_context(handler, fn)
             self.server.add_tool(
                 handler,
                 name=fn.__name__,
@@ -215,25 +231,19 @@ def _model_errors(fn: F) -> F:
 _CONTEXT_PARAM = "cua_call_context"
 
 
-def _observed(fn: F, observer: CallObserver) -> F:
-    """Report each call of `fn` to `observer`, with the calling client taken from the MCP context.
-
-    The SDK hands a tool its `Context` only if the signature asks for one, so the wrapper adds a
-    keyword-only context parameter (or reuses the tool's own) and drops it before calling `fn`.
-    """
-    own_context = find_context_parameter(fn)
-    context_name = own_context or _CONTEXT_PARAM
+def _observed(fn: F, observer: CallObserver, context_name: str) -> F:
+    """Report each call of `fn` to `observer`, with the calling client taken from the MCP context."""
     name = fn.__name__
 
     @functools.wraps(fn)
-    async def wrapper(*args: Any, **kwargs: Any) -> Any:
-        ctx = kwargs.get(context_name) if own_context else kwargs.pop(context_name, None)
+    async def wrapper(**kwargs: Any) -> Any:
+        ctx = kwargs.get(context_name)
         arguments = {k: v for k, v in kwargs.items() if k != context_name}
         started, t0 = time.time(), time.perf_counter()
         error: str | None = None
         result: Any = None
         try:
-            result = await fn(*args, **kwargs)
+            result = await fn(**kwargs)
             return result
         except ToolError as exc:
             error = str(exc)
@@ -260,13 +270,28 @@ def _observed(fn: F, observer: CallObserver) -> F:
                 # Recording is a side channel: its failure must not change what the model gets.
                 log.exception("recording the call of %s failed", name)
 
-    if own_context is None:
-        signature = inspect.signature(fn)
-        extra = inspect.Parameter(_CONTEXT_PARAM, inspect.Parameter.KEYWORD_ONLY, annotation=Context, default=None)
-        wrapper.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])  # type: ignore[attr-defined]
-        # functools.wraps shares fn's annotation dict; the SDK finds the context param through it.
-        wrapper.__annotations__ = {**fn.__annotations__, _CONTEXT_PARAM: Context}
     return wrapper  # type: ignore[return-value]
+
+
+def _without(fn: F, parameter: str) -> F:
+    """Call `fn` without the keyword argument `parameter` (which only the wrappers around it use)."""
+
+    @functools.wraps(fn)
+    async def wrapper(**kwargs: Any) -> Any:
+        kwargs.pop(parameter, None)
+        return await fn(**kwargs)
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _taking_context(handler: F, fn: Callable[..., Any]) -> F:
+    """`handler`, declared with fn's parameters plus a keyword-only context parameter for the SDK to fill."""
+    signature = inspect.signature(fn)
+    extra = inspect.Parameter(_CONTEXT_PARAM, inspect.Parameter.KEYWORD_ONLY, annotation=Context, default=None)
+    handler.__signature__ = signature.replace(parameters=[*signature.parameters.values(), extra])  # type: ignore[attr-defined]
+    # functools.wraps shares fn's annotation dict; the SDK finds the context param through it.
+    handler.__annotations__ = {**fn.__annotations__, _CONTEXT_PARAM: Context}
+    return handler
 
 
 def _client_of(ctx: Any) -> dict[str, Any]:
