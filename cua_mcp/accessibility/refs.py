@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import threading
 
-from cua_mcp.errors import InvalidArgumentError, StaleRefError
+from cua_mcp.errors import InvalidArgumentError, StaleRefError, UnknownRefError
 
 _REF = re.compile(r"e(\d{1,9})")
 
@@ -38,14 +38,19 @@ class RefTable:
             return ref
 
     def resolve(self, ref: str) -> tuple[str, str]:
-        """The object a ref names; `InvalidArgumentError` for a malformed one, `StaleRefError` for an unknown one."""
+        """The object a ref names; `InvalidArgumentError` for a malformed one, `UnknownRefError` for one never
+        handed out, `StaleRefError` for one whose object went away."""
         ref = ref.strip()
-        if not _REF.fullmatch(ref):
+        match = _REF.fullmatch(ref)
+        if not match:
             raise InvalidArgumentError(
                 f"{ref!r} is not an element ref: refs look like 'e12' and come from snapshot or find."
             )
         with self._lock:
             key = self._by_ref.get(ref)
+            never_given = not 0 < int(match[1]) < self._next
+        if never_given:
+            raise UnknownRefError(ref)
         if key is None:
             raise StaleRefError(ref)
         return key

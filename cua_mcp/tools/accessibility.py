@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from cua_mcp.accessibility import osworld, text_format
 from cua_mcp.accessibility.model import Node
 from cua_mcp.accessibility.service import Accessibility
-from cua_mcp.errors import InvalidArgumentError
+from cua_mcp.errors import InvalidArgumentError, StaleRefError
 from cua_mcp.tools._registry import ToolRegistrar
 
 Ref = Annotated[
@@ -95,7 +95,7 @@ def element_model(node: Node, a11y: Accessibility) -> Element:
 
 
 def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
-    @tools.tool(group="observe", title="Accessibility snapshot", read_only=True, idempotent=True)
+    @tools.tool(group="observe", title="Accessibility snapshot", read_only=True, idempotent=True, untrusted_text=True)
     async def snapshot(
         scope: Scope = "focused_window",
         mode: Annotated[
@@ -136,7 +136,7 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
             scope=snap.scope, text=text, nodes=len(lines) - left_out, left_out=left_out, notes=snap.notes
         )
 
-    @tools.tool(group="observe", title="Find elements", read_only=True, idempotent=True)
+    @tools.tool(group="observe", title="Find elements", read_only=True, idempotent=True, untrusted_text=True)
     async def find(
         role: Annotated[
             str | None, Field(max_length=60, description="Exact role, e.g. 'push button', 'entry'.")
@@ -155,7 +155,7 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
             elements=[element_model(n, a11y) for n in found[:limit]], more=max(0, len(found) - limit), notes=snap.notes
         )
 
-    @tools.tool(group="observe", title="Read an element's text", read_only=True, idempotent=True)
+    @tools.tool(group="observe", title="Read an element's text", read_only=True, idempotent=True, untrusted_text=True)
     async def read_text(
         ref: Ref,
         offset: Annotated[int, Field(ge=0, le=100_000_000, description="First character.")] = 0,
@@ -236,7 +236,7 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
                     present = await a11y.element(ref)
                     if until == "text_contains":
                         _, present.text, _ = await a11y.read_text(ref, 0, None)
-                except Exception:
+                except StaleRefError:
                     present = None
             else:
                 found, _ = await a11y.find(scope, role, name, text, [])

@@ -61,7 +61,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         except TimeoutError:
             raise CuaError(f"the file operation took longer than {_FILE_TIMEOUT_S:g} s; try a smaller one.") from None
 
-    @tools.tool(group="files", title="Read a file", read_only=True, idempotent=True)
+    @tools.tool(group="files", title="Read a file", read_only=True, idempotent=True, untrusted_text=True)
     async def read_file(
         path: PathParam,
         offset: Annotated[int, Field(ge=0, le=100_000_000, description="First line to return, 0-based.")] = 0,
@@ -94,7 +94,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         size = await off_loop(lambda: workspace.write_text(path, content, append))
         return FileWritten(path=path, size=size, absolute_path=str(workspace.resolve(path)))
 
-    @tools.tool(group="files", title="List files", read_only=True, idempotent=True)
+    @tools.tool(group="files", title="List files", read_only=True, idempotent=True, untrusted_text=True)
     async def list_files(
         path: Annotated[str, Field(max_length=1024, description="A folder relative to the workspace.")] = ".",
         pattern: Annotated[

@@ -117,7 +117,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
     def result(done: str, applied: bool, window: WindowInfo | None) -> WindowOpResult:
         return WindowOpResult(done=done, applied=applied, window=to_model(window, desktop) if window else None)
 
-    @tools.tool(group="observe", title="List windows", read_only=True, idempotent=True)
+    @tools.tool(group="observe", title="List windows", read_only=True, idempotent=True, untrusted_text=True)
     async def list_windows() -> WindowList:
         """The open top-level windows, topmost first: id, title, app, pid, geometry in agent coordinates,
         and which is active (focused), minimized, maximized or full screen. Use an id or a title with

@@ -43,6 +43,7 @@ class BlockingClient:
         self._lifetime: Future | None = None
         self.session: ClientSession | Client | None = None
         self.protocol_version: str | None = None  # set by `_connect`
+        self.instructions: str | None = None  # the server's, where `_connect` sees them
 
     def _connect(self) -> Any:
         """An async context manager that yields a connected session."""
@@ -145,11 +146,14 @@ class BlockingClient:
 class McpServerProcess(BlockingClient):
     """`cua-mcp ARGS` over stdio."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None, modern: bool = False) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str] | None = None, modern: bool = False, elicitation_callback=None
+    ) -> None:
         super().__init__()
         self.args = args
         self.env = {**os.environ, **(env or {})}
         self.modern = modern  # the 2026-07-28 stateless era through `Client`, else the 2025-11-25 handshake
+        self.elicitation_callback = elicitation_callback  # given: the client declares it can ask its user
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[ClientSession | Client]:
@@ -159,8 +163,13 @@ class McpServerProcess(BlockingClient):
                 self.protocol_version = client.protocol_version
                 yield client
         else:
-            async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-                self.protocol_version = (await session.initialize()).protocol_version
+            async with (
+                stdio_client(params) as (read, write),
+                ClientSession(read, write, elicitation_callback=self.elicitation_callback) as session,
+            ):
+                initialized = await session.initialize()
+                self.protocol_version = initialized.protocol_version
+                self.instructions = initialized.instructions
                 yield session
 
 
@@ -169,9 +178,16 @@ def bus_env(session: SandboxSession) -> dict[str, str]:
     return {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
 
 
-def attached_server(session: SandboxSession, *args: str, modern: bool = False) -> McpServerProcess:
+def attached_server(
+    session: SandboxSession, *args: str, modern: bool = False, elicitation_callback=None
+) -> McpServerProcess:
     """`cua-mcp --display <the sandbox's> ARGS` over stdio; use it as a context manager."""
-    return McpServerProcess(["--display", session.display, *args], env=bus_env(session), modern=modern)
+    return McpServerProcess(
+        ["--display", session.display, *args],
+        env=bus_env(session),
+        modern=modern,
+        elicitation_callback=elicitation_callback,
+    )
 
 
 def error_text(result: CallToolResult) -> str:
