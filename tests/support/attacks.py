@@ -7,6 +7,7 @@ what it needs to know of the server's places) and returns one `Outcome` per tabl
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import os
 import threading
@@ -126,3 +127,19 @@ def huge_line(client: BlockingClient, workspace: Path, server_pid: int, gib: int
         int(grown >= limit_mb),
         f"returned {returned} characters; the server's peak memory grew {grown:.0f} MB (an escape from {limit_mb} MB)",
     )
+
+
+def token_in_environment(client: BlockingClient, token: str) -> Outcome:
+    """The server's token (and any CUA_MCP_* setting) in what a command or an app can read of its
+    own environment, or of any process it can see."""
+    seen = client.call(
+        "run_command",
+        {"command": "cat /proc/self/environ; for p in /proc/[0-9]*; do cat $p/environ $p/cmdline; done 2>/dev/null"},
+    )
+    leaks = [seen["stdout"]]
+    app = client.call("launch", {"app": "mousepad"})
+    with contextlib.suppress(OSError):
+        leaks.append(Path(f"/proc/{app['pid']}/environ").read_text(errors="replace"))
+    client.call("window_op", {"window": app["window"]["id"], "op": "close"})
+    escapes = sum(token in text or "CUA_MCP_" in text for text in leaks)
+    return Outcome("the HTTP token in a command's or an app's environment", len(leaks), escapes)
