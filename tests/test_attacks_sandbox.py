@@ -37,3 +37,19 @@ def default(workspace):
 def test_no_child_sees_the_token(shell):
     outcome = token_in_environment(shell, TOKEN)
     assert outcome.escapes == 0
+
+
+def test_a_terminal_needs_the_shell_group(default, shell):
+    message = default.error("launch", {"app": "xterm"})
+    assert "shell group" in message and "--allow shell" in message
+    launch = next(t for t in default.list_tools() if t.name == "launch")
+    assert "xterm" not in launch.description  # not offered where it cannot be started
+    assert shell.call("launch", {"app": "xterm", "wait": False})["pid"] > 0
+
+
+@pytest.mark.parametrize(
+    "arg", ["/etc/shadow", "file:///etc/shadow", "../../etc/shadow", "/root/.ssh/id_rsa", "file:/etc/passwd"]
+)
+def test_app_arguments_that_name_files_stay_in_the_workspace(default, arg):
+    message = default.error("launch", {"app": "mousepad", "args": [arg], "wait": False})
+    assert "workspace" in message
