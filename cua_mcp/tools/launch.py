@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from cua_mcp.errors import PolicyDenied
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.tools._registry import ToolRegistrar
 from cua_mcp.tools.windows import Window, to_model
@@ -23,9 +24,8 @@ class LaunchResult(BaseModel):
 
 def register(tools: ToolRegistrar, desktop: Desktop) -> None:
     launcher = desktop.launcher
-    catalog = "; ".join(
-        f"{spec.name}: {spec.description}" if spec.description else spec.name for spec in launcher.catalog.apps.values()
-    )
+    offered = [spec for spec in launcher.catalog.apps.values() if spec.group in tools.groups]
+    catalog = "; ".join(f"{spec.name}: {spec.description}" if spec.description else spec.name for spec in offered)
 
     async def launch(
         app: Annotated[str, Field(min_length=1, max_length=64, description="An app name from the catalog.")],
@@ -39,6 +39,11 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         window (id, title, geometry) ready for activate_window and window_op. Files it opens or saves are
         best kept in the workspace folder."""
         spec = launcher.catalog.get(app)
+        if spec.group not in tools.groups:
+            raise PolicyDenied(
+                f"{spec.name} runs any command typed into it, so it belongs to the {spec.group} group, which is off: "
+                f"the person running the server can enable it with --allow {spec.group}."
+            )
         before = {w.id for w in await desktop.list_windows()}
         confined = spec.sandboxed and launcher.confined
         # On the event loop's thread on purpose: bubblewrap's --die-with-parent follows the forking thread.
