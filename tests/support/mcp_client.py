@@ -91,6 +91,13 @@ class BlockingClient:
             raise ToolFailed(f"{name}({arguments}) failed: {error_text(result)}")
         return result.structured_content or {}
 
+    def text(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 60) -> str:
+        """Call a tool and return the text block the model reads; fail the test on an isError result."""
+        result = self.call_raw(name, arguments, timeout)
+        if result.is_error:
+            raise ToolFailed(f"{name}({arguments}) failed: {error_text(result)}")
+        return error_text(result)
+
     def error(self, name: str, arguments: dict[str, Any] | None = None) -> str:
         """Call a tool that must fail and return its error message."""
         result = self.call_raw(name, arguments)
