@@ -43,6 +43,7 @@ class BlockingClient:
         self._lifetime: Future | None = None
         self.session: ClientSession | Client | None = None
         self.protocol_version: str | None = None  # set by `_connect`
+        self.instructions: str | None = None  # the server's, from the handshake (2025-11-25 era)
 
     def _connect(self) -> Any:
         """An async context manager that yields a connected session."""
@@ -167,7 +168,8 @@ class McpServerProcess(BlockingClient):
                 yield client
         else:
             async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-                self.protocol_version = (await session.initialize()).protocol_version
+                handshake = await session.initialize()
+                self.protocol_version, self.instructions = handshake.protocol_version, handshake.instructions
                 yield session
 
 
