@@ -153,15 +153,18 @@ class BlockingClient:
 class McpServerProcess(BlockingClient):
     """`cua-mcp ARGS` over stdio."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None, modern: bool = False) -> None:
+    def __init__(
+        self, args: list[str], env: dict[str, str] | None = None, modern: bool = False, command: str = CUA_MCP
+    ) -> None:
         super().__init__()
+        self.command = command  # another build's executable, for benchmarks that compare two
         self.args = args
         self.env = {**os.environ, **(env or {})}
         self.modern = modern  # the 2026-07-28 stateless era through `Client`, else the 2025-11-25 handshake
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[ClientSession | Client]:
-        params = StdioServerParameters(command=CUA_MCP, args=self.args, env=self.env)
+        params = StdioServerParameters(command=self.command, args=self.args, env=self.env)
         if self.modern:
             async with Client(params) as client:
                 self.protocol_version = client.protocol_version
