@@ -43,7 +43,7 @@ class BlockingClient:
         self._lifetime: Future | None = None
         self.session: ClientSession | Client | None = None
         self.protocol_version: str | None = None  # set by `_connect`
-        self.instructions: str | None = None  # the server's, where `_connect` sees them
+        self.instructions: str | None = None  # the server's, from the handshake (2025-11-25 era)
 
     def _connect(self) -> Any:
         """An async context manager that yields a connected session."""
@@ -91,6 +91,13 @@ class BlockingClient:
         if result.is_error:
             raise ToolFailed(f"{name}({arguments}) failed: {error_text(result)}")
         return result.structured_content or {}
+
+    def text(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 60) -> str:
+        """Call a tool and return the text block the model reads; fail the test on an isError result."""
+        result = self.call_raw(name, arguments, timeout)
+        if result.is_error:
+            raise ToolFailed(f"{name}({arguments}) failed: {error_text(result)}")
+        return error_text(result)
 
     def error(self, name: str, arguments: dict[str, Any] | None = None) -> str:
         """Call a tool that must fail and return its error message."""
@@ -147,9 +154,15 @@ class McpServerProcess(BlockingClient):
     """`cua-mcp ARGS` over stdio."""
 
     def __init__(
-        self, args: list[str], env: dict[str, str] | None = None, modern: bool = False, elicitation_callback=None
+        self,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        modern: bool = False,
+        elicitation_callback=None,
+        command: str = CUA_MCP,
     ) -> None:
         super().__init__()
+        self.command = command  # another build's executable, for benchmarks that compare two
         self.args = args
         self.env = {**os.environ, **(env or {})}
         self.modern = modern  # the 2026-07-28 stateless era through `Client`, else the 2025-11-25 handshake
@@ -157,7 +170,7 @@ class McpServerProcess(BlockingClient):
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[ClientSession | Client]:
-        params = StdioServerParameters(command=CUA_MCP, args=self.args, env=self.env)
+        params = StdioServerParameters(command=self.command, args=self.args, env=self.env)
         if self.modern:
             async with Client(params) as client:
                 self.protocol_version = client.protocol_version
@@ -167,9 +180,8 @@ class McpServerProcess(BlockingClient):
                 stdio_client(params) as (read, write),
                 ClientSession(read, write, elicitation_callback=self.elicitation_callback) as session,
             ):
-                initialized = await session.initialize()
-                self.protocol_version = initialized.protocol_version
-                self.instructions = initialized.instructions
+                handshake = await session.initialize()
+                self.protocol_version, self.instructions = handshake.protocol_version, handshake.instructions
                 yield session
 
 
