@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -93,11 +94,12 @@ class BlockingClient:
         return result.structured_content or {}
 
     def text(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 60) -> str:
-        """Call a tool and return the text block the model reads; fail the test on an isError result."""
+        """Call a tool and return the text block the model reads, inside its untrusted-content fence if it
+        has one (the fence itself is checked here: whole, from this tool); fail the test on an isError result."""
         result = self.call_raw(name, arguments, timeout)
         if result.is_error:
             raise ToolFailed(f"{name}({arguments}) failed: {error_text(result)}")
-        return error_text(result)
+        return unfenced(error_text(result), name)
 
     def error(self, name: str, arguments: dict[str, Any] | None = None) -> str:
         """Call a tool that must fail and return its error message."""
@@ -183,6 +185,27 @@ class McpServerProcess(BlockingClient):
                 handshake = await session.initialize()
                 self.protocol_version, self.instructions = handshake.protocol_version, handshake.instructions
                 yield session
+
+
+_FENCE = re.compile(
+    r'\A<untrusted-content source="(?P<source>[a-z_]+)" id="(?P<id>[0-9a-f]{16})">\n(?P<body>.*)\n'
+    r'</untrusted-content id="(?P=id)">\Z',
+    re.DOTALL,
+)
+
+
+def fence_match(text: str) -> re.Match | None:
+    """The parts of an untrusted-content fence around a whole text block, or None when it has none."""
+    return _FENCE.match(text)
+
+
+def unfenced(text: str, tool: str) -> str:
+    """`text` without its untrusted-content fence, which must be whole and name `tool`."""
+    if not text.startswith("<untrusted-content"):
+        return text
+    match = _FENCE.match(text)
+    assert match and match["source"] == tool, f"a broken fence from {tool}: {text[:200]!r}"
+    return match["body"]
 
 
 def bus_env(session: SandboxSession) -> dict[str, str]:
