@@ -10,7 +10,7 @@ from pydantic import BaseModel, Field
 from cua_mcp.accessibility import osworld, text_format
 from cua_mcp.accessibility.model import Node
 from cua_mcp.accessibility.service import Accessibility
-from cua_mcp.errors import InvalidArgumentError, StaleRefError
+from cua_mcp.errors import AccessibilityError, InvalidArgumentError, StaleRefError
 from cua_mcp.tools._registry import ToolRegistrar
 
 Ref = Annotated[
@@ -227,32 +227,48 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
             raise InvalidArgumentError("give a ref, or role/name/text to match.")
         if until == "text_contains" and value is None:
             raise InvalidArgumentError("until=text_contains needs value=.")
+
+        async def probe() -> Node | None:
+            """The element now, or None when it is gone (or nothing matches)."""
+            if ref is None:
+                found, _ = await a11y.find(scope, role, name, text, [])
+                return found[0] if found else None
+            try:
+                node = await a11y.element(ref)
+                if until == "text_contains":
+                    _, node.text, _ = await a11y.read_text(ref, 0, None)
+                return node
+            except StaleRefError:
+                return None
+
         start = time.monotonic()
+        deadline = start + timeout
         last: Node | None = None
         while True:
-            present: Node | None = None
-            if ref is not None:
-                try:
-                    present = await a11y.element(ref)
-                    if until == "text_contains":
-                        _, present.text, _ = await a11y.read_text(ref, 0, None)
-                except StaleRefError:
-                    present = None
-            else:
-                found, _ = await a11y.find(scope, role, name, text, [])
-                present = found[0] if found else None
+            # Each poll gets only the time left, so an app that does not answer cannot carry the
+            # call past its timeout; such a poll says neither "there" nor "gone".
+            try:
+                present = await asyncio.wait_for(probe(), max(deadline - time.monotonic(), 0.05))
+                answered = True
+            except (TimeoutError, AccessibilityError):
+                present, answered = None, False
             last = present or last
-            met = {
-                "appears": present is not None,
-                "disappears": present is None,
-                "enabled": present is not None and "enabled" in present.states,
-                "text_contains": present is not None
-                and (value or "").lower() in (present.text or present.name).lower(),
-            }[until]
+            met = (
+                answered
+                and {
+                    "appears": present is not None,
+                    "disappears": present is None,
+                    "enabled": present is not None and "enabled" in present.states,
+                    "text_contains": present is not None
+                    and (value or "").lower() in (present.text or present.name).lower(),
+                }[until]
+            )
             waited = round(time.monotonic() - start, 2)
-            if met or waited >= timeout:
+            if met or time.monotonic() >= deadline:
                 detail = f"{until} {'held' if met else 'did not hold'} after {waited:g} s"
+                if not answered:
+                    detail += " (the app did not answer the last poll in time)"
                 return WaitResult(
                     met=met, waited=waited, detail=detail, element=element_model(last, a11y) if last else None
                 )
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(min(0.25, max(deadline - time.monotonic(), 0)))
