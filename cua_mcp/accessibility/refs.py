@@ -7,7 +7,7 @@ import threading
 
 from cua_mcp.errors import InvalidArgumentError, StaleRefError, UnknownRefError
 
-_REF = re.compile(r"e(\d{1,9})")
+_REF = re.compile(r"e([0-9]{1,9})")  # ASCII digits only: \d would take any script's digits
 
 
 class RefTable:

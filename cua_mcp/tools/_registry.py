@@ -141,7 +141,9 @@ class ToolRegistrar:
             )
             # The schema the client sees is fn's; the SDK's own lenient check is turned off so that
             # ours runs instead, inside the observer (a refused call is audited like any other).
-            self.server._tool_manager.get_tool(fn.__name__).fn_metadata.arg_model = RawArguments
+            registered = self.server._tool_manager.get_tool(fn.__name__)
+            registered.fn_metadata.arg_model = RawArguments
+            registered.parameters["additionalProperties"] = False  # as the check enforces: say so in the schema
             self.catalog.append(ToolEntry(fn.__name__, group, title, annotations))
             return fn
 

@@ -18,7 +18,7 @@ Ref = Annotated[
     Field(
         min_length=2,
         max_length=12,
-        pattern=r"^\s*e\d+\s*$",
+        pattern=r"^\s*e[0-9]+\s*$",
         description="An element ref like 'e12' from snapshot or find.",
     ),
 ]
