@@ -63,6 +63,10 @@ class LaunchError(CuaError):
     """An app or command could not be started, or its window never appeared."""
 
 
+class PolicyDenied(CuaError):
+    """Something the server's tool groups do not allow (a terminal without the shell group)."""
+
+
 class OutsideWorkspaceError(InvalidArgumentError):
     """A path that leads out of the workspace folder."""
 
