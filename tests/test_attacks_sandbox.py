@@ -53,3 +53,25 @@ def test_a_terminal_needs_the_shell_group(default, shell):
 def test_app_arguments_that_name_files_stay_in_the_workspace(default, arg):
     message = default.error("launch", {"app": "mousepad", "args": [arg], "wait": False})
     assert "workspace" in message
+
+
+def test_commands_cannot_read_the_hosts_secrets_and_are_not_root(shell):
+    shell.call("write_file", {"path": "by-the-server.txt", "content": "one\n"})
+    out = shell.call(
+        "run_command",
+        {
+            "command": "id -u; cat /etc/shadow | wc -c; ls -A /root /home | wc -w; "
+            "echo two >> by-the-server.txt && echo appended; mount -o remount,rw / && echo remounted"
+        },
+    )
+    user, shadow, homes, appended = out["stdout"].splitlines()
+    assert user != "0" and (shadow, homes) == ("0", "2")  # nothing but the two folder headers
+    assert appended == "appended"  # files the server writes belong to the commands' user
+
+
+def test_apps_keep_no_root_powers(shell):
+    app = shell.call("launch", {"app": "mousepad"})
+    status = open(f"/proc/{app['window']['pid']}/status").read()
+    effective = int(next(line for line in status.splitlines() if line.startswith("CapEff:")).split()[1], 16)
+    assert effective == 1 << 1  # CAP_DAC_OVERRIDE alone
+    shell.call("window_op", {"window": app["window"]["id"], "op": "close"})

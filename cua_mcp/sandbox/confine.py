@@ -7,6 +7,11 @@ the workspace, the sandbox's runtime folder). The X server's sockets and the D-B
 draw and still appear in the accessibility tree. `--die-with-parent` ties them to the server;
 `network=False` adds `--unshare-net` (no network at all, not even loopback).
 
+The host's home folders and secrets are not there at all (empty /root and /home, /dev/null over
+the shadow files, no /etc/ssh), and when the server runs as root, what runs inside runs as an
+unprivileged user of its own (`setpriv`: no capabilities, no way back up through setuid
+programs), so root's files elsewhere are not its files either.
+
 Apps keep the host's process ids (no pid namespace): window managers and AT-SPI report host pids,
 and launch matches windows to processes by them. Shell commands get their own pid namespace,
 so nothing they start can outlive them.
@@ -16,6 +21,7 @@ from __future__ import annotations
 
 import functools
 import logging
+import os
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -25,6 +31,19 @@ from pathlib import Path
 log = logging.getLogger(__name__)
 
 _X11_SOCKETS = Path("/tmp/.X11-unix")
+_HIDDEN_FOLDERS = ("/root", "/home", "/etc/ssh")
+_HIDDEN_FILES = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-")
+_SANDBOX_IDS = 2_000_000_000  # far above any account's id: the user of no one on the machine
+
+
+def sandbox_user(display: str) -> int | None:
+    """The unprivileged uid (and gid) confined processes of `display` run as: one per display, so
+    two desktops' apps cannot signal or trace each other. None when the server is not root (then
+    they already run as its unprivileged user) or setpriv is missing."""
+    if os.geteuid() != 0 or shutil.which("setpriv") is None:
+        return None
+    number = display.rpartition(":")[2].partition(".")[0]
+    return _SANDBOX_IDS + (int(number) if number.isdigit() else 0)
 
 
 @functools.cache
@@ -59,11 +78,15 @@ class Confinement:
     writable: tuple[Path, ...]
     network: bool = True
     reachable: tuple[Path, ...] = ()  # folders of sockets under /tmp (bound read-only: connect still works)
+    user: int | None = None  # run as this uid and gid (see sandbox_user)
 
     def wrap(self, argv: Iterable[str], *, own_pids: bool = False) -> list[str]:
         """`argv` run inside the sandbox. `own_pids` gives it a pid namespace (and its own /proc):
         when the command's first process ends, everything it started ends with it."""
         args = [self.bwrap, "--ro-bind", "/", "/", "--dev", "/dev", "--bind", str(self.tmp), "/tmp"]
+        # First: the writable paths below may lie inside a hidden folder (a workspace in /root).
+        args += [arg for path in _HIDDEN_FOLDERS if os.path.isdir(path) for arg in ("--tmpfs", path)]
+        args += [arg for path in _HIDDEN_FILES if os.path.exists(path) for arg in ("--ro-bind", "/dev/null", path)]
         if _X11_SOCKETS.is_dir():
             args += ["--bind", str(_X11_SOCKETS), str(_X11_SOCKETS)]
         for path in _outermost(self.reachable):
@@ -74,7 +97,17 @@ class Confinement:
             args.append("--unshare-net")
         if own_pids:
             args += ["--unshare-pid", "--proc", "/proc"]
+        if self.user is None and os.geteuid() == 0:
+            # Apps stay root, as the desktop's buses admit only root, but keep of root's powers only
+            # overriding file modes (the workspace belongs to the commands' user): no mounts, no
+            # tracing the server, no raw network, and an empty bounding set, so nothing gets them back.
+            args += ["--cap-drop", "ALL", "--cap-add", "CAP_DAC_OVERRIDE"]
         args += ["--die-with-parent", "--"]
+        if self.user is not None:
+            ids = str(self.user)
+            # A change of user clears the parent-death signal: set it again for the command itself.
+            args += ["setpriv", f"--reuid={ids}", f"--regid={ids}", "--clear-groups", "--inh-caps=-all"]
+            args += ["--bounding-set=-all", "--no-new-privs", "--pdeathsig=SIGKILL", "--"]
         return args + list(argv)
 
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -26,7 +27,7 @@ from typing import TYPE_CHECKING
 
 from cua_mcp.errors import LaunchError, OutsideWorkspaceError
 from cua_mcp.sandbox.apps import AppCatalog, AppSpec
-from cua_mcp.sandbox.confine import Confinement, bus_socket_folders, find_bwrap
+from cua_mcp.sandbox.confine import Confinement, bus_socket_folders, find_bwrap, sandbox_user
 from cua_mcp.sandbox.session import ACCESSIBILITY_ENV
 from cua_mcp.sandbox.workspace import Workspace
 from cua_mcp.sandbox.x11.windows import WindowInfo
@@ -115,42 +116,61 @@ class Launcher:
             env.pop("NO_AT_BRIDGE", None)
             env.update(ACCESSIBILITY_ENV)
         if confined and self._desktop.session is None:
-            home = self.home
-            env.update(
-                HOME=str(home),
-                XDG_CONFIG_HOME=str(home / ".config"),
-                XDG_CACHE_HOME=str(home / ".cache"),
-                XDG_DATA_HOME=str(home / ".local/share"),
-            )
+            env.update(_home_env(self.home))
         return env
 
-    def _confinement(self, workspace: Path) -> Confinement | None:
+    @functools.cached_property
+    def _command_user(self) -> int | None:
+        """The unprivileged user confined commands run as (None: the server's own user)."""
+        return sandbox_user(self._desktop.display) if self._bwrap is not None else None
+
+    def _places(self) -> Path:
+        """The folder of the confined processes' own folders (their /tmp, the commands' HOME)."""
+        session = self._desktop.session
+        return Path(session.env["HOME"]).parent if session is not None else self._private()
+
+    def _confinement(self, workspace: Path, command: bool = False) -> Confinement | None:
         if self._bwrap is None:
             return None
-        writable = [self.home, workspace]
-        session = self._desktop.session
-        if session is not None:
-            writable.append(Path(session.env["XDG_RUNTIME_DIR"]))  # the sandbox's buses and dconf
-            tmp = Path(session.env["HOME"]).parent / "confined-tmp"
+        user = self._command_user if command else None
+        if user is not None:
+            # Commands get a HOME of their own: the apps' is root's, with the desktop's settings in it.
+            writable = [self._hand_over(self._places() / "command-home", user), self._hand_over(workspace, user)]
         else:
-            tmp = self._private() / "tmp"
+            writable = [self.home, workspace]
+            session = self._desktop.session
+            if session is not None:
+                writable.append(Path(session.env["XDG_RUNTIME_DIR"]))  # the sandbox's buses and dconf
+        tmp = self._places() / "confined-tmp"
         tmp.mkdir(mode=0o1777, exist_ok=True)
+        tmp.chmod(0o1777)  # whatever the umask took away: apps and commands are different users
         # Bus sockets under /tmp would be hidden by the private /tmp (the host's /run/user stays visible).
         address = self._desktop.app_env.get("DBUS_SESSION_BUS_ADDRESS")
         reachable = tuple(p for p in bus_socket_folders(address) if p.is_relative_to("/tmp"))
-        return Confinement(self._bwrap, tmp, tuple(writable), self.config.network, reachable)
+        return Confinement(self._bwrap, tmp, tuple(writable), self.config.network, reachable, user)
+
+    @staticmethod
+    def _hand_over(folder: Path, user: int) -> Path:
+        """`folder`, created if needed and owned by `user` (not what it holds: files the server
+        writes there are handed over as they are made, see Workspace)."""
+        folder.mkdir(exist_ok=True)
+        os.chown(folder, user, user, follow_symlinks=False)
+        return folder
 
     def command(self, command: str, cwd: Path) -> tuple[list[str], dict[str, str]]:
         """argv and environment that run a shell command line, confined when possible."""
         shell = shutil.which("bash") or "/bin/sh"
         argv = [shell, "-c", command]
         workspace = self.workspace.root
-        confinement = self._confinement(workspace)
+        confinement = self._confinement(workspace, command=True)
         if confinement is not None:
             argv = confinement.wrap([*argv], own_pids=True)
             # The folder is under the workspace, which is bound at the same path inside.
             argv[1:1] = ["--chdir", str(cwd)]
         env = self.environment(confinement is not None)
+        if confinement is not None and confinement.user is not None:
+            env.update(_home_env(self._places() / "command-home"))
+            env.pop("XDG_RUNTIME_DIR", None)  # the desktop's, which only root may enter
         env["PWD"] = str(cwd)
         return argv, env
 
@@ -261,6 +281,15 @@ class Launcher:
         if self._private_dir is not None:
             shutil.rmtree(self._private_dir, ignore_errors=True)
             self._private_dir = None
+
+
+def _home_env(home: Path) -> dict[str, str]:
+    return {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+    }
 
 
 def _class_matches(spec: AppSpec, window: WindowInfo) -> bool:
