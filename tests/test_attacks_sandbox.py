@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import pytest
 
 from cua_mcp.sandbox.confine import find_bwrap
-from tests.support.attacks import token_in_environment
+from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
+from tests.support.attacks import other_displays, token_in_environment
 from tests.support.mcp_client import McpServerProcess
 
 pytestmark = pytest.mark.skipif(find_bwrap() is None, reason="bubblewrap is not available here")
@@ -71,7 +73,18 @@ def test_commands_cannot_read_the_hosts_secrets_and_are_not_root(shell):
 
 def test_apps_keep_no_root_powers(shell):
     app = shell.call("launch", {"app": "mousepad"})
-    status = open(f"/proc/{app['window']['pid']}/status").read()
+    status = Path(f"/proc/{app['window']['pid']}/status").read_text()
     effective = int(next(line for line in status.splitlines() if line.startswith("CapEff:")).split()[1], 16)
     assert effective == 1 << 1  # CAP_DAC_OVERRIDE alone
     shell.call("window_op", {"window": app["window"]["id"], "op": "close"})
+
+
+@pytest.fixture(scope="module")
+def other_desktop():
+    with SandboxSession(SandboxConfig(width=640, height=480, window_manager="none")) as other:
+        yield other
+
+
+def test_a_command_reaches_no_other_display_and_not_its_own_without_the_cookie(shell, other_desktop):
+    outcome = other_displays(shell, other_desktop.display)
+    assert outcome.escapes == 0

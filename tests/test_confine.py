@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from cua_mcp.sandbox import launch as launch_module
-from cua_mcp.sandbox.confine import Confinement, bus_socket_folders
+from cua_mcp.sandbox.confine import Confinement, bus_sockets
 from cua_mcp.sandbox.launch import LaunchConfig, Launcher
 
 
@@ -36,10 +36,10 @@ def test_commands_get_their_own_pids_and_the_network_only_when_allowed(tmp_path)
     assert "--unshare-net" not in argv
 
 
-def test_bus_socket_folders():
+def test_bus_sockets():
     address = "unix:path=/tmp/cua-x/runtime/bus,guid=abc;unix:abstract=/tmp/dbus-xyz;tcp:host=localhost,port=1"
-    assert bus_socket_folders(address) == [Path("/tmp/cua-x/runtime")]
-    assert bus_socket_folders(None) == [] and bus_socket_folders("unix:abstract=/tmp/x") == []
+    assert bus_sockets(address) == [Path("/tmp/cua-x/runtime/bus")]
+    assert bus_sockets(None) == [] and bus_sockets("unix:abstract=/tmp/x") == []
 
 
 def test_without_bubblewrap_start_up_warns(monkeypatch, caplog):

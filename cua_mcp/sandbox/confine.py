@@ -30,10 +30,16 @@ from pathlib import Path
 
 log = logging.getLogger(__name__)
 
-_X11_SOCKETS = Path("/tmp/.X11-unix")
 _HIDDEN_FOLDERS = ("/root", "/home", "/etc/ssh")
 _HIDDEN_FILES = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-")
 _SANDBOX_IDS = 2_000_000_000  # far above any account's id: the user of no one on the machine
+
+
+def x_socket(display: str) -> Path | None:
+    """The path socket of a local display (':N' or 'unix:N'); None for one over TCP."""
+    host, _, number = display.rpartition(":")
+    number = number.partition(".")[0]
+    return Path(f"/tmp/.X11-unix/X{number}") if host in ("", "unix") and number.isdigit() else None
 
 
 def sandbox_user(display: str) -> int | None:
@@ -77,8 +83,9 @@ class Confinement:
     tmp: Path  # mounted as /tmp
     writable: tuple[Path, ...]
     network: bool = True
-    reachable: tuple[Path, ...] = ()  # folders of sockets under /tmp (bound read-only: connect still works)
+    reachable: tuple[Path, ...] = ()  # sockets under /tmp (bound read-only: connect still works)
     user: int | None = None  # run as this uid and gid (see sandbox_user)
+    x_socket: Path | None = None  # the desktop's X socket (bound read-only: connect still works)
 
     def wrap(self, argv: Iterable[str], *, own_pids: bool = False) -> list[str]:
         """`argv` run inside the sandbox. `own_pids` gives it a pid namespace (and its own /proc):
@@ -87,12 +94,11 @@ class Confinement:
         # First: the writable paths below may lie inside a hidden folder (a workspace in /root).
         args += [arg for path in _HIDDEN_FOLDERS if os.path.isdir(path) for arg in ("--tmpfs", path)]
         args += [arg for path in _HIDDEN_FILES if os.path.exists(path) for arg in ("--ro-bind", "/dev/null", path)]
-        if _X11_SOCKETS.is_dir():
-            args += ["--bind", str(_X11_SOCKETS), str(_X11_SOCKETS)]
-        for path in _outermost(self.reachable):
-            args += ["--ro-bind", str(path), str(path)]
-        for path in _outermost(self.writable):
-            args += ["--bind", str(path), str(path)]
+        # The sockets themselves, not their folders: this display's alone, and none of /tmp's files.
+        sockets = [p for p in (self.x_socket, *self.reachable) if p is not None and p.exists()]
+        for flag, path in [*(("--ro-bind", p) for p in sockets), *(("--bind", p) for p in _outermost(self.writable))]:
+            args += _traversable_parents(path)
+            args += [flag, str(path), str(path)]
         if not self.network:
             args.append("--unshare-net")
         if own_pids:
@@ -111,10 +117,9 @@ class Confinement:
         return args + list(argv)
 
 
-def bus_socket_folders(address: str | None) -> list[Path]:
-    """The folders of the path sockets in a D-Bus address ('unix:path=/x/bus;unix:abstract=...').
-    The session bus, and the accessibility bus whose socket the at-spi launcher keeps beside it."""
-    folders = []
+def bus_sockets(address: str | None) -> list[Path]:
+    """The path sockets in a D-Bus address ('unix:path=/x/bus;unix:abstract=...')."""
+    sockets = []
     for transport in (address or "").split(";"):
         kind, _, params = transport.partition(":")
         if kind != "unix":
@@ -122,8 +127,19 @@ def bus_socket_folders(address: str | None) -> list[Path]:
         for param in params.split(","):
             key, _, value = param.partition("=")
             if key == "path" and value:
-                folders.append(Path(value).parent)
-    return folders
+                sockets.append(Path(value))
+    return sockets
+
+
+def _traversable_parents(path: Path) -> list[str]:
+    """bubblewrap makes the missing folders above a mount point for root alone (0700): where it
+    makes them (the private /tmp, the hidden folders), make them passable for an unprivileged user."""
+    made_here = [Path("/tmp"), *map(Path, _HIDDEN_FOLDERS)]
+    args: list[str] = []
+    for parent in reversed(path.parents):
+        if any(parent != top and parent.is_relative_to(top) for top in made_here):
+            args += ["--perms", "0755", "--dir", str(parent)]
+    return args
 
 
 def _outermost(paths: Iterable[Path]) -> list[Path]:

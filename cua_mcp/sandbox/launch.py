@@ -25,9 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jeepney import DBusAddress, MessageType, new_method_call
+from jeepney.io.blocking import open_dbus_connection
+
 from cua_mcp.errors import LaunchError, OutsideWorkspaceError
+from cua_mcp.sandbox import xauth
 from cua_mcp.sandbox.apps import AppCatalog, AppSpec
-from cua_mcp.sandbox.confine import Confinement, bus_socket_folders, find_bwrap, sandbox_user
+from cua_mcp.sandbox.confine import Confinement, bus_sockets, find_bwrap, sandbox_user, x_socket
 from cua_mcp.sandbox.session import ACCESSIBILITY_ENV
 from cua_mcp.sandbox.workspace import Workspace
 from cua_mcp.sandbox.x11.windows import WindowInfo
@@ -117,7 +121,18 @@ class Launcher:
             env.update(ACCESSIBILITY_ENV)
         if confined and self._desktop.session is None:
             env.update(_home_env(self.home))
+            # The user's authority file is in a home folder confinement hides: a copy of this display's entry.
+            self._set_authority(env, self.home, None)
         return env
+
+    def _set_authority(self, env: dict[str, str], home: Path, owner: int | None) -> None:
+        """Point XAUTHORITY at a file in `home` holding the entries for this display alone (none:
+        the display asks for none)."""
+        source = Path(env["XAUTHORITY"]) if env.get("XAUTHORITY") else xauth.user_authority()
+        entries = xauth.for_display(source, self._desktop.display)
+        env.pop("XAUTHORITY", None)
+        if entries:
+            env["XAUTHORITY"] = str(xauth.write(home / ".Xauthority", entries, owner))
 
     @functools.cached_property
     def _command_user(self) -> int | None:
@@ -146,8 +161,12 @@ class Launcher:
         tmp.chmod(0o1777)  # whatever the umask took away: apps and commands are different users
         # Bus sockets under /tmp would be hidden by the private /tmp (the host's /run/user stays visible).
         address = self._desktop.app_env.get("DBUS_SESSION_BUS_ADDRESS")
-        reachable = tuple(p for p in bus_socket_folders(address) if p.is_relative_to("/tmp"))
-        return Confinement(self._bwrap, tmp, tuple(writable), self.config.network, reachable, user)
+        sockets = bus_sockets(address)
+        if self._desktop.session is None and address:
+            sockets += bus_sockets(_accessibility_bus(address))
+        reachable = tuple(p for p in sockets if p.is_relative_to("/tmp"))
+        display = self._desktop.display
+        return Confinement(self._bwrap, tmp, tuple(writable), self.config.network, reachable, user, x_socket(display))
 
     @staticmethod
     def _hand_over(folder: Path, user: int) -> Path:
@@ -169,8 +188,10 @@ class Launcher:
             argv[1:1] = ["--chdir", str(cwd)]
         env = self.environment(confinement is not None)
         if confinement is not None and confinement.user is not None:
-            env.update(_home_env(self._places() / "command-home"))
+            home = self._places() / "command-home"
+            env.update(_home_env(home))
             env.pop("XDG_RUNTIME_DIR", None)  # the desktop's, which only root may enter
+            self._set_authority(env, home, confinement.user)
         env["PWD"] = str(cwd)
         return argv, env
 
@@ -281,6 +302,18 @@ class Launcher:
         if self._private_dir is not None:
             shutil.rmtree(self._private_dir, ignore_errors=True)
             self._private_dir = None
+
+
+def _accessibility_bus(session_address: str) -> str | None:
+    """The accessibility bus's address, which apps ask the session bus for (its socket may be in /tmp)."""
+    bus = DBusAddress("/org/a11y/bus", bus_name="org.a11y.Bus", interface="org.a11y.Bus")
+    try:
+        with open_dbus_connection(session_address) as conn:
+            reply = conn.send_and_get_reply(new_method_call(bus, "GetAddress"), timeout=5)
+    except (OSError, TimeoutError, ValueError) as exc:
+        log.debug("no accessibility bus address: %s", exc)
+        return None
+    return reply.body[0] if reply.header.message_type == MessageType.method_return else None
 
 
 def _home_env(home: Path) -> dict[str, str]:

@@ -27,6 +27,7 @@ from jeepney import DBusAddress, MessageType, new_method_call
 from jeepney.io.blocking import open_dbus_connection
 
 from cua_mcp.errors import SandboxError
+from cua_mcp.sandbox import xauth
 
 log = logging.getLogger(__name__)
 
@@ -122,6 +123,7 @@ class SandboxSession:
         self._apps: list[_Proc] = []
         self._reaper: _Reaper | None = None
         self._lock = threading.Lock()
+        self._cookie = b""
 
     # ----- life cycle ----------------------------------------------------------------------
 
@@ -134,9 +136,12 @@ class SandboxSession:
         home.mkdir()
         runtime.mkdir(mode=0o700)
         self._reaper = _Reaper()
+        self._cookie = xauth.new_cookie()
+        authority = xauth.write(home / ".Xauthority", [xauth.cookie_entry(self._cookie)])
         try:
-            self._start_xvfb()
+            self._start_xvfb(authority)
             self.env = _base_env(self.display, home, runtime)
+            self.env["XAUTHORITY"] = str(authority)
             self._start_session_bus(runtime)
             self._start_accessibility_bus()
             self._start_window_manager()
@@ -155,6 +160,8 @@ class SandboxSession:
             self._apps, self._core = [], []
         _terminate(apps, grace=2.0)
         _terminate(list(reversed(core)), grace=1.0)
+        if self.display:
+            xauth.PROCESS_AUTHORITY.revoke(xauth.cookie_entry(self._cookie, self.display))
         if self._reaper is not None:
             self._reaper.close()
             self._reaper = None
@@ -217,7 +224,7 @@ class SandboxSession:
         assert self.root_dir is not None
         return open(self.root_dir / f"{name}.log", "ab")
 
-    def _start_xvfb(self) -> None:
+    def _start_xvfb(self, authority: Path) -> None:
         if shutil.which("Xvfb") is None:
             raise SandboxError("Xvfb is not installed: run scripts/setup (Debian package xvfb)")
         cfg = self.config
@@ -228,6 +235,8 @@ class SandboxSession:
                 f":{number}",
                 "-screen", "0", f"{cfg.width}x{cfg.height}x{cfg.depth}",
                 "-nolisten", "tcp",
+                "-nolisten", "local",  # no abstract socket: the path socket alone, which confinement binds
+                "-auth", str(authority),  # clients must present the cookie
                 "-dpi", "96",
                 "-noreset",
                 "+extension", "XTEST",
@@ -243,6 +252,7 @@ class SandboxSession:
             if ready:
                 self.display = f":{number}"
                 self._core.append(_Proc("Xvfb", popen))
+                xauth.PROCESS_AUTHORITY.grant(xauth.cookie_entry(self._cookie, self.display))
                 return
             popen.wait(timeout=2)  # another server holds this display: try the next number
         raise SandboxError("no free X display number found for the sandbox")

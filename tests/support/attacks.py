@@ -143,3 +143,24 @@ def token_in_environment(client: BlockingClient, token: str) -> Outcome:
     client.call("window_op", {"window": app["window"]["id"], "op": "close"})
     escapes = sum(token in text or "CUA_MCP_" in text for text in leaks)
     return Outcome("the HTTP token in a command's or an app's environment", len(leaks), escapes)
+
+
+def other_displays(client: BlockingClient, other: str) -> Outcome:
+    """From a command: another desktop's display (by its socket, its abstract socket, or deleting
+    its socket), and this desktop's own display without its cookie. A last control opens this
+    desktop with the cookie the command was given, to show the attempts were real."""
+    number = other.lstrip(":")
+    script = f"""
+        try() {{ if "$@" >/dev/null 2>&1; then echo OPENED; else echo refused; fi; }}
+        try xdpyinfo -display {other}
+        try python3 -c "import socket; s = socket.socket(socket.AF_UNIX); s.connect('\\0/tmp/.X11-unix/X{number}')"
+        rm -f /tmp/.X11-unix/X{number} 2>/dev/null
+        XAUTHORITY=/dev/null try xdpyinfo
+        try xdpyinfo
+    """
+    out = client.call("run_command", {"command": script})["stdout"].split()
+    socket_left = Path(f"/tmp/.X11-unix/X{number}").exists()
+    *attempts, control = out
+    assert control == "OPENED", f"the command could not open its own desktop: {out}"
+    escapes = attempts.count("OPENED") + (not socket_left)
+    return Outcome("X displays from a command: another desktop's (3 ways), this one's without the cookie", 4, escapes)
