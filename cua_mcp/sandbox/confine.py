@@ -83,7 +83,7 @@ class Confinement:
     tmp: Path  # mounted as /tmp
     writable: tuple[Path, ...]
     network: bool = True
-    reachable: tuple[Path, ...] = ()  # sockets under /tmp (bound read-only: connect still works)
+    reachable: tuple[Path, ...] = ()  # sockets to keep reachable (bound read-only: connect still works)
     user: int | None = None  # run as this uid and gid (see sandbox_user)
     x_socket: Path | None = None  # the desktop's X socket (bound read-only: connect still works)
 

@@ -159,12 +159,12 @@ class Launcher:
         tmp = self._places() / "confined-tmp"
         tmp.mkdir(mode=0o1777, exist_ok=True)
         tmp.chmod(0o1777)  # whatever the umask took away: apps and commands are different users
-        # Bus sockets under /tmp would be hidden by the private /tmp (the host's /run/user stays visible).
+        # Bus sockets under /tmp or a home folder would be hidden by the private /tmp and the hidden
+        # homes (the at-spi launcher keeps its socket in ~/.cache without XDG_RUNTIME_DIR).
         address = self._desktop.app_env.get("DBUS_SESSION_BUS_ADDRESS")
-        sockets = bus_sockets(address)
+        reachable = bus_sockets(address)
         if self._desktop.session is None and address:
-            sockets += bus_sockets(_accessibility_bus(address))
-        reachable = tuple(p for p in sockets if p.is_relative_to("/tmp"))
+            reachable += bus_sockets(_accessibility_bus(address))
         display = self._desktop.display
         return Confinement(self._bwrap, tmp, tuple(writable), self.config.network, reachable, user, x_socket(display))
 
