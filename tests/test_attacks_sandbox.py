@@ -9,7 +9,13 @@ import pytest
 
 from cua_mcp.sandbox.confine import find_bwrap
 from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
-from tests.support.attacks import other_displays, token_in_environment
+from tests.support.attacks import (
+    app_file_arguments,
+    host_secrets,
+    other_displays,
+    terminal_without_shell,
+    token_in_environment,
+)
 from tests.support.mcp_client import McpServerProcess
 
 pytestmark = pytest.mark.skipif(find_bwrap() is None, reason="bubblewrap is not available here")
@@ -42,6 +48,7 @@ def test_no_child_sees_the_token(shell):
 
 
 def test_a_terminal_needs_the_shell_group(default, shell):
+    assert terminal_without_shell(default).escapes == 0
     message = default.error("launch", {"app": "xterm"})
     assert "shell group" in message and "--allow shell" in message
     launch = next(t for t in default.list_tools() if t.name == "launch")
@@ -49,26 +56,17 @@ def test_a_terminal_needs_the_shell_group(default, shell):
     assert shell.call("launch", {"app": "xterm", "wait": False})["pid"] > 0
 
 
-@pytest.mark.parametrize(
-    "arg", ["/etc/shadow", "file:///etc/shadow", "../../etc/shadow", "/root/.ssh/id_rsa", "file:/etc/passwd"]
-)
-def test_app_arguments_that_name_files_stay_in_the_workspace(default, arg):
-    message = default.error("launch", {"app": "mousepad", "args": [arg], "wait": False})
-    assert "workspace" in message
+def test_app_arguments_that_name_files_stay_in_the_workspace(default):
+    assert app_file_arguments(default).escapes == 0
+    message = default.error("launch", {"app": "mousepad", "args": ["/etc/shadow"]})
+    assert "must be in the workspace" in message
 
 
 def test_commands_cannot_read_the_hosts_secrets_and_are_not_root(shell):
+    assert host_secrets(shell).escapes == 0
     shell.call("write_file", {"path": "by-the-server.txt", "content": "one\n"})
-    out = shell.call(
-        "run_command",
-        {
-            "command": "id -u; cat /etc/shadow | wc -c; ls -A /root /home | wc -w; "
-            "echo two >> by-the-server.txt && echo appended; mount -o remount,rw / && echo remounted"
-        },
-    )
-    user, shadow, homes, appended = out["stdout"].splitlines()
-    assert user != "0" and (shadow, homes) == ("0", "2")  # nothing but the two folder headers
-    assert appended == "appended"  # files the server writes belong to the commands' user
+    appended = shell.call("run_command", {"command": "echo two >> by-the-server.txt && cat by-the-server.txt"})
+    assert appended["stdout"] == "one\ntwo\n"  # files the server writes belong to the commands' user
 
 
 def test_apps_keep_no_root_powers(shell):

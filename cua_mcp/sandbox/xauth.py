@@ -106,6 +106,7 @@ class ProcessAuthority:
         self._path: Path | None = None
         self._own: dict[bytes, Entry] = {}
         self._inherited: list[Entry] = []
+        self._original: str | None = None
 
     def grant(self, entry: Entry) -> None:
         """Let this process's X connections to the entry's display authorize with its cookie."""
@@ -121,14 +122,20 @@ class ProcessAuthority:
 
     def _rewrite(self) -> None:
         if self._path is None:
+            self._original = os.environ.get("XAUTHORITY")
             self._inherited = read(user_authority())
             fd, name = tempfile.mkstemp(prefix="cua-mcp-xauth-")
             os.close(fd)
             self._path = Path(name)
-            atexit.register(lambda: Path(name).unlink(missing_ok=True))
-            os.environ["XAUTHORITY"] = name
-        # Ours first: libXau takes the first entry that matches a display.
-        write(self._path, [*self._own.values(), *self._inherited])
+            atexit.register(self._path.unlink, missing_ok=True)
+        entries = [*self._own.values(), *self._inherited]  # ours first: libXau takes the first match
+        if entries:
+            write(self._path, entries)
+            os.environ["XAUTHORITY"] = str(self._path)
+        elif self._original is None:  # an empty file makes python-xlib print a warning on stdout
+            os.environ.pop("XAUTHORITY", None)
+        else:
+            os.environ["XAUTHORITY"] = self._original
 
 
 def user_authority() -> Path:

@@ -232,3 +232,32 @@ def attached_tmp(client: BlockingClient, marker: Path) -> Outcome:
     seen = client.call("run_command", {"command": f"ls -a /tmp; cat {marker}"})
     return Outcome("the host's /tmp from a command, on an attached desktop with its bus in /tmp", 1,
                    int(marker.name in seen["stdout"] or "host secret" in seen["stdout"]))  # fmt: skip
+
+
+def terminal_without_shell(client: BlockingClient) -> Outcome:
+    """`launch xterm` on a server without the shell group (a terminal runs any command)."""
+    result = client.call_raw("launch", {"app": "xterm", "wait": False})
+    return Outcome("launch a terminal without the shell group", 1, int(not result.is_error))
+
+
+APP_FILE_ARGS = ("/etc/shadow", "file:///etc/shadow", "../../etc/shadow", "/root/.ssh/id_rsa", "file:/etc/passwd")
+
+
+def app_file_arguments(client: BlockingClient) -> Outcome:
+    """Files outside the workspace given to an app to open (mousepad would show them to read_text)."""
+    started = [
+        not client.call_raw("launch", {"app": "mousepad", "args": [arg], "wait": False}).is_error
+        for arg in APP_FILE_ARGS
+    ]
+    return Outcome("launch an app on a file outside the workspace", len(started), sum(started))
+
+
+def host_secrets(client: BlockingClient) -> Outcome:
+    """From a command: root's powers, the shadow file, the home folders, remounting the system."""
+    out = client.call(
+        "run_command",
+        {"command": "id -u; cat /etc/shadow | wc -c; ls -A /root /home | wc -w; mount -o remount,rw / && echo rw"},
+    )["stdout"].split()
+    user, shadow, homes = out[:3]
+    escapes = (user == "0") + (shadow != "0") + (homes != "2") + ("rw" in out)
+    return Outcome("a command as root, reading /etc/shadow, /root or /home, remounting /", 4, escapes)
