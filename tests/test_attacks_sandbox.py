@@ -16,6 +16,7 @@ from tests.support.attacks import (
     terminal_without_shell,
     token_in_environment,
 )
+from tests.support.desktop import wait_until
 from tests.support.mcp_client import McpServerProcess
 
 pytestmark = pytest.mark.skipif(find_bwrap() is None, reason="bubblewrap is not available here")
@@ -69,11 +70,13 @@ def test_commands_cannot_read_the_hosts_secrets_and_are_not_root(shell):
     assert appended["stdout"] == "one\ntwo\n"  # files the server writes belong to the commands' user
 
 
-def test_apps_keep_no_root_powers(shell):
+def test_apps_run_as_an_unprivileged_user_and_show_in_the_accessibility_tree(shell):
     app = shell.call("launch", {"app": "mousepad"})
-    status = Path(f"/proc/{app['window']['pid']}/status").read_text()
-    effective = int(next(line for line in status.splitlines() if line.startswith("CapEff:")).split()[1], 16)
-    assert effective == 1 << 1  # CAP_DAC_OVERRIDE alone
+    status = Path(f"/proc/{app['window']['pid']}/status").read_text().splitlines()
+    uid = next(line for line in status if line.startswith("Uid:")).split()[1]
+    effective = next(line for line in status if line.startswith("CapEff:")).split()[1]
+    assert uid != "0" and int(effective, 16) == 0
+    wait_until(lambda: shell.call("find", {"role": "frame", "scope": "mousepad"})["elements"], 30, what="its tree")
     shell.call("window_op", {"window": app["window"]["id"], "op": "close"})
 
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import functools
 import logging
 import os
+import pwd
 import shutil
 import subprocess
 from collections.abc import Iterable
@@ -32,7 +33,7 @@ log = logging.getLogger(__name__)
 
 _HIDDEN_FOLDERS = ("/root", "/home", "/etc/ssh")
 _HIDDEN_FILES = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-")
-_SANDBOX_IDS = 2_000_000_000  # far above any account's id: the user of no one on the machine
+_SANDBOX_ACCOUNT = "nobody"
 
 
 def x_socket(display: str) -> Path | None:
@@ -42,14 +43,21 @@ def x_socket(display: str) -> Path | None:
     return Path(f"/tmp/.X11-unix/X{number}") if host in ("", "unix") and number.isdigit() else None
 
 
-def sandbox_user(display: str) -> int | None:
-    """The unprivileged uid (and gid) confined processes of `display` run as: one per display, so
-    two desktops' apps cannot signal or trace each other. None when the server is not root (then
-    they already run as its unprivileged user) or setpriv is missing."""
+def sandbox_user() -> int | None:
+    """The unprivileged user (uid) the desktop's processes and confined commands run as: `nobody`,
+    an account that owns nothing (D-Bus admits only users with an account, so not an id of no one).
+    None when the server is not root (then they run as its own unprivileged user), or when setpriv
+    or the account is missing."""
     if os.geteuid() != 0 or shutil.which("setpriv") is None:
         return None
-    number = display.rpartition(":")[2].partition(".")[0]
-    return _SANDBOX_IDS + (int(number) if number.isdigit() else 0)
+    try:
+        return pwd.getpwnam(_SANDBOX_ACCOUNT).pw_uid
+    except KeyError:
+        return None
+
+
+def group_of(user: int) -> int:
+    return pwd.getpwuid(user).pw_gid
 
 
 @functools.cache
@@ -104,17 +112,20 @@ class Confinement:
         if own_pids:
             args += ["--unshare-pid", "--proc", "/proc"]
         if self.user is None and os.geteuid() == 0:
-            # Apps stay root, as the desktop's buses admit only root, but keep of root's powers only
-            # overriding file modes (the workspace belongs to the commands' user): no mounts, no
-            # tracing the server, no raw network, and an empty bounding set, so nothing gets them back.
+            # Apps on an attached display stay root, as the user's buses may admit no one else, but keep
+            # of root's powers only overriding file modes (the workspace belongs to the commands' user):
+            # no mounts, no tracing the server, no raw sockets; an empty bounding set keeps them away.
             args += ["--cap-drop", "ALL", "--cap-add", "CAP_DAC_OVERRIDE"]
         args += ["--die-with-parent", "--"]
-        if self.user is not None:
-            ids = str(self.user)
-            # A change of user clears the parent-death signal: set it again for the command itself.
-            args += ["setpriv", f"--reuid={ids}", f"--regid={ids}", "--clear-groups", "--inh-caps=-all"]
-            args += ["--bounding-set=-all", "--no-new-privs", "--pdeathsig=SIGKILL", "--"]
-        return args + list(argv)
+        return args + (as_user(self.user) if self.user is not None else []) + list(argv)
+
+
+def as_user(user: int) -> list[str]:
+    """The prefix that runs a command as `user` (uid and gid), with no capabilities, no
+    supplementary groups, and no way to gain privileges back (setuid programs included)."""
+    # A change of user clears the parent-death signal: set it again for the command itself.
+    return ["setpriv", f"--reuid={user}", f"--regid={group_of(user)}", "--clear-groups", "--inh-caps=-all",
+            "--bounding-set=-all", "--no-new-privs", "--pdeathsig=SIGKILL", "--"]  # fmt: skip
 
 
 def bus_sockets(address: str | None) -> list[Path]:

@@ -31,7 +31,7 @@ from jeepney.io.blocking import open_dbus_connection
 from cua_mcp.errors import LaunchError, OutsideWorkspaceError
 from cua_mcp.sandbox import xauth
 from cua_mcp.sandbox.apps import AppCatalog, AppSpec
-from cua_mcp.sandbox.confine import Confinement, bus_sockets, find_bwrap, sandbox_user, x_socket
+from cua_mcp.sandbox.confine import Confinement, bus_sockets, find_bwrap, group_of, sandbox_user, x_socket
 from cua_mcp.sandbox.session import ACCESSIBILITY_ENV
 from cua_mcp.sandbox.workspace import Workspace
 from cua_mcp.sandbox.x11.windows import WindowInfo
@@ -137,7 +137,7 @@ class Launcher:
     @functools.cached_property
     def _command_user(self) -> int | None:
         """The unprivileged user confined commands run as (None: the server's own user)."""
-        return sandbox_user(self._desktop.display) if self._bwrap is not None else None
+        return sandbox_user() if self._bwrap is not None else None
 
     def _places(self) -> Path:
         """The folder of the confined processes' own folders (their /tmp, the commands' HOME)."""
@@ -147,13 +147,14 @@ class Launcher:
     def _confinement(self, workspace: Path, command: bool = False) -> Confinement | None:
         if self._bwrap is None:
             return None
-        user = self._command_user if command else None
-        if user is not None:
-            # Commands get a HOME of their own: the apps' is root's, with the desktop's settings in it.
+        session = self._desktop.session
+        # Apps run as the desktop's user where its buses admit one (a sandbox desktop); commands always.
+        user = self._command_user if command else (session.user if session is not None else None)
+        if command and user is not None:
+            # Commands get a HOME of their own, without the desktop's settings and app profiles.
             writable = [self._hand_over(self._places() / "command-home", user), self._hand_over(workspace, user)]
         else:
-            writable = [self.home, workspace]
-            session = self._desktop.session
+            writable = [self.home, workspace if user is None else self._hand_over(workspace, user)]
             if session is not None:
                 writable.append(Path(session.env["XDG_RUNTIME_DIR"]))  # the sandbox's buses and dconf
         tmp = self._places() / "confined-tmp"
@@ -173,7 +174,7 @@ class Launcher:
         """`folder`, created if needed and owned by `user` (not what it holds: files the server
         writes there are handed over as they are made, see Workspace)."""
         folder.mkdir(exist_ok=True)
-        os.chown(folder, user, user, follow_symlinks=False)
+        os.chown(folder, user, group_of(user), follow_symlinks=False)
         return folder
 
     def command(self, command: str, cwd: Path) -> tuple[list[str], dict[str, str]]:
@@ -200,7 +201,7 @@ class Launcher:
     def start_app(self, spec: AppSpec, args: Iterable[str]) -> subprocess.Popen:
         """Start a catalog app in its own process group; confined when the catalog says so."""
         workspace = self.workspace.root
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        Workspace(self.home).make_folder(self.data_dir.relative_to(self.home).as_posix())
         placeholders = {"workspace": str(workspace), "data": str(self.data_dir)}
         argv = spec.argv([self._operand(arg) for arg in args], placeholders)
         env = self.environment(spec.sandboxed and self.confined)
@@ -213,7 +214,8 @@ class Launcher:
         session = self._desktop.session
         if session is not None:
             overrides = {k: v for k, v in env.items() if session.env.get(k) != v}
-            return session.launch(argv, {**overrides, **extra_env})
+            # A confined app changes user inside bubblewrap; another, the session changes for it.
+            return session.launch(argv, {**overrides, **extra_env}, as_user=confinement is None)
         self._spawned = [p for p in self._spawned if p.poll() is None]  # reap the ones that ended
         log_path = self._private() / f"{spec.name}-{next(self._launches)}.log"
         with open(log_path, "ab") as output:

@@ -121,6 +121,12 @@ class Workspace:
                 view = view[os.write(fd, view) :]
             return os.fstat(fd).st_size
 
+    def make_folder(self, path: str) -> Path:
+        """Create the folder `path` (and those above it) inside the workspace, following no link."""
+        parts = self._parts(path)
+        with self._folder(parts, path):
+            return self.root.joinpath(*parts)
+
     def list(self, path: str = ".", pattern: str = "*") -> tuple[list[Entry], bool]:
         """Entries under `path` matching `pattern` (a glob on names; with '/' or '**' on paths
         relative to `path`, searched recursively). Symlinked folders are not descended into.
