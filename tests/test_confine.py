@@ -48,3 +48,20 @@ def test_without_bubblewrap_start_up_warns(monkeypatch, caplog):
         launcher = Launcher(desktop=None, config=LaunchConfig(network=False))  # type: ignore[arg-type]
     assert not launcher.confined
     assert "UNCONFINED" in caplog.text and "--no-network cannot be enforced" in caplog.text
+
+
+def test_wrap_binds_sockets_alone_hides_homes_and_changes_user(tmp_path):
+    socket_file = tmp_path / "bus"
+    socket_file.touch()
+    x_socket = tmp_path / "X5"
+    x_socket.touch()
+    argv = Confinement("bwrap", tmp_path, (), reachable=(socket_file,), user=65534, x_socket=x_socket).wrap(["true"])
+    ro = _pairs(argv, "--ro-bind")
+    assert (str(socket_file), str(socket_file)) in ro and (str(x_socket), str(x_socket)) in ro
+    assert (str(tmp_path), str(tmp_path)) not in ro and ("/tmp/.X11-unix", "/tmp/.X11-unix") not in _pairs(
+        argv, "--bind"
+    )
+    assert ("/dev/null", "/etc/shadow") in ro and argv[argv.index("/root") - 1] == "--tmpfs"
+    command = argv[argv.index("--") + 1 :]
+    assert command[0] == "setpriv" and "--reuid=65534" in command and "--no-new-privs" in command
+    assert command[-1] == "true" and "--cap-drop" not in argv

@@ -8,9 +8,10 @@ draw and still appear in the accessibility tree. `--die-with-parent` ties them t
 `network=False` adds `--unshare-net` (no network at all, not even loopback).
 
 The host's home folders and secrets are not there at all (empty /root and /home, /dev/null over
-the shadow files, no /etc/ssh), and when the server runs as root, what runs inside runs as an
-unprivileged user of its own (`setpriv`: no capabilities, no way back up through setuid
-programs), so root's files elsewhere are not its files either.
+the shadow files, no /etc/ssh), and when the server runs as root, commands and a sandbox
+desktop's apps run as an unprivileged user (`setpriv`: no capabilities, no way back up through
+setuid programs), so root's files elsewhere are not theirs either; apps on an attached display
+stay root but lose every capability except overriding file modes.
 
 Apps keep the host's process ids (no pid namespace): window managers and AT-SPI report host pids,
 and launch matches windows to processes by them. Shell commands get their own pid namespace,
