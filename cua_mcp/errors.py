@@ -86,5 +86,13 @@ class StaleRefError(CuaError):
         )
 
 
+class UnknownRefError(InvalidArgumentError):
+    """A well-formed element ref that this server never handed out."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        super().__init__(f"no element {ref} was ever given: take a snapshot (or find) and use the refs it lists.")
+
+
 class AccessibilityError(CuaError):
     """The accessibility bus or an app on it failed to do what was asked."""

@@ -102,7 +102,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         except TimeoutError:
             raise CuaError(f"the file operation took longer than {_FILE_TIMEOUT_S:g} s; try a smaller one.") from None
 
-    @tools.tool(group="files", title="Read a file", read_only=True, idempotent=True)
+    @tools.tool(group="files", title="Read a file", read_only=True, idempotent=True, untrusted_text=True)
     async def read_file(
         path: PathParam,
         offset: Annotated[int, Field(ge=0, le=100_000_000, description="First line to return, 0-based.")] = 0,
@@ -138,7 +138,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         verb = "Appended to" if append else "Wrote"
         return _result(f"{verb} {path}: {size} bytes now (apps see it as {written.absolute_path}).", written)
 
-    @tools.tool(group="files", title="List files", read_only=True, idempotent=True)
+    @tools.tool(group="files", title="List files", read_only=True, idempotent=True, untrusted_text=True)
     async def list_files(
         path: Annotated[str, Field(max_length=1024, description="A folder relative to the workspace.")] = ".",
         pattern: Annotated[
