@@ -183,10 +183,21 @@ def _add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     policy.add_argument("--read-only", action="store_true", help="offer the observe group alone")
     policy.add_argument("--audit-log", type=Path, metavar="FILE", help="append every tool call to FILE as JSON lines")
     policy.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="keep a recording in DIR: calls.jsonl (every call with its arguments, timing, outcome and whole "
+        "result text) and a screenshot after each call that acted",
+    )
+    policy.add_argument(
         "--redact-text",
         action="store_true",
         help="record typed text and other text arguments as their length only (audit log and live view)",
     )
+
+
+async def _recording_frame(desktop: Desktop) -> bytes:
+    return (await desktop.screenshot("jpeg", 70)).frame.data
 
 
 def _raise_system_exit(signum: int, frame: object) -> None:
@@ -194,6 +205,11 @@ def _raise_system_exit(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        from cua_mcp.bench.cli import main as bench_main  # the benchmark's own dependencies load only here
+
+        return bench_main(argv[1:])
     args = parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -211,10 +227,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cua-mcp: {exc}", file=sys.stderr)
         return 2
     try:
-        recorder = CallRecorder(audit_log=args.audit_log, redact_text=args.redact_text)
+        recorder = CallRecorder(
+            audit_log=args.audit_log,
+            redact_text=args.redact_text,
+            record_dir=args.record,
+            capture=lambda: _recording_frame(desktop),
+        )
     except OSError as exc:
         desktop.close()
-        print(f"cua-mcp: cannot open the audit log: {exc}", file=sys.stderr)
+        print(f"cua-mcp: cannot open the audit log or the recording: {exc}", file=sys.stderr)
         return 2
     try:
         server, _ = build_server(

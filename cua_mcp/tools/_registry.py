@@ -45,7 +45,12 @@ class CallObserver(Protocol):
         duration_s: float,
         error: str | None,
         result: str | None,
+        returned: Any = None,
     ) -> None: ...
+
+    async def after_action(self, tool: str) -> None:
+        """Called once a tool that acts (not read-only) has succeeded, before its result is sent
+        (a recording takes its screenshot of the effect here)."""
 
 
 @dataclass(frozen=True)
@@ -95,7 +100,7 @@ class ToolRegistrar:
                 return fn
             handler = _model_errors(fn)
             if self.observer is not None:
-                handler = _observed(handler, self.observer)
+                handler = _observed(handler, self.observer, acts=not read_only)
             self.server.add_tool(
                 handler,
                 name=fn.__name__,
@@ -125,7 +130,7 @@ def _model_errors(fn: F) -> F:
 _CONTEXT_PARAM = "cua_call_context"
 
 
-def _observed(fn: F, observer: CallObserver) -> F:
+def _observed(fn: F, observer: CallObserver, acts: bool) -> F:
     """Report each call of `fn` to `observer`, with the calling client taken from the MCP context.
 
     The SDK hands a tool its `Context` only if the signature asks for one, so the wrapper adds a
@@ -144,7 +149,6 @@ def _observed(fn: F, observer: CallObserver) -> F:
         result: Any = None
         try:
             result = await fn(*args, **kwargs)
-            return result
         except ToolError as exc:
             error = str(exc)
             raise
@@ -165,10 +169,17 @@ def _observed(fn: F, observer: CallObserver) -> F:
                     duration_s=time.perf_counter() - t0,
                     error=error,
                     result=None if error is not None else _summary(result),
+                    returned=result,
                 )
             except Exception:
                 # Recording is a side channel: its failure must not change what the model gets.
                 log.exception("recording the call of %s failed", name)
+        if acts:
+            try:
+                await observer.after_action(name)
+            except Exception:
+                log.exception("recording after %s failed", name)
+        return result
 
     if own_context is None:
         signature = inspect.signature(fn)
