@@ -121,15 +121,14 @@ async def run_task(task: Task, agent: Agent, options: RunOptions) -> TaskResult:
     env = TaskEnv(desktop, task.id, task.folder, options.cache_dir, options.offline)
     try:
         result.desktop_s = round(time.monotonic() - started, 3)
+        # The server (a second or two of Python start-up) comes up while the setup steps run.
+        setup = asyncio.create_task(_set_up(task, env, result, started))
         try:
-            for step in task.setup:
-                await step.run(env)
-        except (EnvironmentFailure, CuaError, OSError) as exc:
-            result.status, result.detail = "env_error", f"setup failed: {exc}"
-            return result
-        result.setup_s = round(time.monotonic() - started, 3)
-        trajectory = await _run_agent(task, agent, options, env, folder, result)
-        result.steps = _steps(folder / "recording", trajectory, desktop)
+            trajectory = await _run_agent(task, agent, options, env, folder, result, setup)
+        finally:
+            setup.cancel()
+        if trajectory is not None:
+            result.steps = _steps(folder / "recording", trajectory, desktop)
     finally:
         env.close()
         await asyncio.shield(asyncio.to_thread(desktop.close))
@@ -138,13 +137,34 @@ async def run_task(task: Task, agent: Agent, options: RunOptions) -> TaskResult:
     return result
 
 
+async def _set_up(task: Task, env: TaskEnv, result: TaskResult, started: float) -> bool:
+    """Run the setup steps; a failure marks the task as an environment error."""
+    try:
+        for step in task.setup:
+            await step.run(env)
+    except (EnvironmentFailure, CuaError, OSError) as exc:
+        result.status, result.detail = "env_error", f"setup failed: {exc}"
+        return False
+    result.setup_s = round(time.monotonic() - started, 3)
+    return True
+
+
 async def _run_agent(
-    task: Task, agent: Agent, options: RunOptions, env: TaskEnv, folder: Path, result: TaskResult
-) -> _Trajectory:
+    task: Task,
+    agent: Agent,
+    options: RunOptions,
+    env: TaskEnv,
+    folder: Path,
+    result: TaskResult,
+    setup: asyncio.Task[bool],
+) -> _Trajectory | None:
+    """Start the server, wait for the setup, run the agent and score the task; None if setup failed."""
     max_steps = options.max_steps or task.max_steps
     limit = options.time_limit or task.time_limit
     record = folder / "recording"
     async with serve(env.desktop, options.groups, record, options.transport, folder / "server.log") as served:
+        if not await setup:
+            return None
         tools = (await served.client.list_tools()).tools
         trajectory = _Trajectory(served.client.call_tool, max_steps)
         ctx = AgentContext(
