@@ -169,14 +169,15 @@ class SlideText(_Evaluator):
 
 
 class Element(_Evaluator):
-    """An accessible element (by role and name, anywhere on the desktop) exists, and its text
-    contains `text` / it has `states`."""
+    """An accessible element (by role, name substring, text substring and states, anywhere on the
+    desktop) is there; with `present: false`, that none is."""
 
     type: Literal["element"]
     role: str | None = None
     name: str | None = None
     text: str | None = None
     states: list[str] = []
+    present: bool = True
 
     async def check(self, ctx: EvalContext) -> Outcome:
         try:
@@ -184,7 +185,7 @@ class Element(_Evaluator):
         except CuaError as exc:
             raise documents.UnreadableError(f"cannot read the accessibility tree: {exc}") from exc
         what = f"role={self.role!r} name={self.name!r} text={self.text!r} states={self.states}"
-        return _verdict(bool(found), f"{len(found)} element(s) with {what}")
+        return _verdict(bool(found) == self.present, f"{len(found)} element(s) with {what}")
 
 
 class Clipboard(_Evaluator):

@@ -1,8 +1,10 @@
-"""A task's MCP server: `cua-mcp --display <the task's desktop>` as a child process, recording,
-with only the chosen tool groups, and an SDK client connected to it over stdio or HTTP.
+"""A task's MCP server, recording, with only the chosen tool groups, and an SDK client connected to it.
 
-The runner owns the sandbox desktop (it runs setup and evaluators on it); the server attaches to
-it like to any display, so the agent sees exactly what a user's agent would.
+Two ways, one server: `http` (the default) serves the task's own `Desktop` from this process over
+streamable HTTP on a loopback port with a fresh bearer token, exactly as `cua-mcp --transport http`
+does; `stdio` starts `cua-mcp --display <the task's display>` as a child process and talks to it
+over its stdin/stdout. In-process saves the server's start-up (about 1.5 s of CPU for Python's
+imports) on every task; stdio is the way a desktop host such as Claude Desktop runs the server.
 """
 
 from __future__ import annotations
@@ -12,23 +14,26 @@ import contextlib
 import os
 import secrets
 import sys
-from collections.abc import AsyncIterator, Collection
+from collections.abc import AsyncIterator, Collection, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
 
 import httpx2
+import uvicorn
 from mcp import Client, StdioServerParameters
 from mcp.client.stdio import stdio_client
 from mcp.client.streamable_http import streamable_http_client
 
 from cua_mcp.bench.env import EnvironmentFailure, free_port
 from cua_mcp.sandbox.desktop import Desktop
+from cua_mcp.server.app import build_server
+from cua_mcp.server.http import HttpSettings, build_http_app
+from cua_mcp.server.recording import CallRecorder, recording_frame
 from cua_mcp.tools._registry import GROUPS
 
 Transport = Literal["stdio", "http"]
-_READY_TIMEOUT_S = 60.0
 
 
 @dataclass
@@ -62,38 +67,43 @@ async def serve(
     desktop: Desktop, groups: Collection[str], record_dir: Path, transport: Transport, log_path: Path
 ) -> AsyncIterator[Served]:
     """Start the task's server and yield a connected client; stop it on exit."""
-    command = [sys.executable, "-m", "cua_mcp", *server_args(desktop, groups, record_dir)]
-    env = server_env(desktop)
     if transport == "stdio":
-        params = StdioServerParameters(command=command[0], args=command[1:], env=env)
+        command = [sys.executable, "-m", "cua_mcp", *server_args(desktop, groups, record_dir)]
+        params = StdioServerParameters(command=command[0], args=command[1:], env=server_env(desktop))
         with open(log_path, "a", encoding="utf-8") as errlog:
             async with Client(stdio_client(params, errlog=errlog)) as client:
                 yield Served(client, None, None)
         return
-    port, token = free_port(), secrets.token_urlsafe(24)
-    env["CUA_MCP_TOKEN"] = token
-    with open(log_path, "ab") as errlog:
-        process = await asyncio.create_subprocess_exec(
-            *command,
-            "--transport",
-            "http",
-            "--port",
-            str(port),
-            env=env,
-            stdin=asyncio.subprocess.DEVNULL,
-            stdout=asyncio.subprocess.DEVNULL,
-            stderr=errlog,
-        )
-    base = f"http://127.0.0.1:{port}"
+    recorder = CallRecorder(record_dir=record_dir, capture=lambda: recording_frame(desktop))
+    server, _ = build_server(desktop, groups=groups, observer=recorder)
+    settings = HttpSettings(port=free_port(), token=secrets.token_urlsafe(24))
+    app = build_http_app(server, desktop, recorder, settings)
+    config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")
+    http_server = _QuietServer(config)
+    serving = asyncio.create_task(http_server.serve())
+    base = f"http://{settings.host}:{settings.port}"
     try:
-        await _wait_healthy(base, process)
+        while not http_server.started:
+            if serving.done():
+                raise EnvironmentFailure(f"the task's server did not start: {serving.exception()}")
+            await asyncio.sleep(0.02)
         async with (
-            httpx2.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=httpx2.Timeout(120)) as http,
+            httpx2.AsyncClient(headers={"Authorization": f"Bearer {settings.token}"}, timeout=120) as http,
             Client(streamable_http_client(f"{base}/mcp", http_client=http)) as client,
         ):
-            yield Served(client, f"{base}/mcp", token)
+            yield Served(client, f"{base}/mcp", settings.token)
     finally:
-        await stop_process(process)
+        http_server.should_exit = True
+        await asyncio.shield(serving)
+        recorder.close()
+
+
+class _QuietServer(uvicorn.Server):
+    """uvicorn without its signal handlers: Ctrl-C belongs to the benchmark run, which stops every server."""
+
+    @contextlib.contextmanager
+    def capture_signals(self) -> Iterator[None]:
+        yield
 
 
 async def stop_process(process: asyncio.subprocess.Process, grace: float = 10.0) -> None:
@@ -106,16 +116,3 @@ async def stop_process(process: asyncio.subprocess.Process, grace: float = 10.0)
         with contextlib.suppress(ProcessLookupError):
             process.kill()
         await process.wait()
-
-
-async def _wait_healthy(base: str, process: asyncio.subprocess.Process) -> None:
-    deadline = asyncio.get_running_loop().time() + _READY_TIMEOUT_S
-    async with httpx2.AsyncClient(timeout=2) as http:
-        while asyncio.get_running_loop().time() < deadline:
-            if process.returncode is not None:
-                raise EnvironmentFailure(f"the task's server exited with status {process.returncode} at start")
-            with contextlib.suppress(httpx2.TransportError):
-                if (await http.get(f"{base}/healthz")).status_code == 200:
-                    return
-            await asyncio.sleep(0.1)
-    raise EnvironmentFailure(f"the task's server did not answer on {base} within {_READY_TIMEOUT_S:g} s")

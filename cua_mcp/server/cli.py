@@ -28,7 +28,7 @@ from cua_mcp.sandbox.space import DEFAULT_LONG_SIDE
 from cua_mcp.server.app import build_server
 from cua_mcp.server.http import DEFAULT_HOST, DEFAULT_PORT, HttpSettings, serve_http
 from cua_mcp.server.policy import PolicyError, resolve_groups
-from cua_mcp.server.recording import CallRecorder
+from cua_mcp.server.recording import CallRecorder, recording_frame
 from cua_mcp.server.stdio import serve_stdio
 from cua_mcp.tools._registry import GROUPS
 
@@ -196,10 +196,6 @@ def _add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
-async def _recording_frame(desktop: Desktop) -> bytes:
-    return (await desktop.screenshot("jpeg", 70)).frame.data
-
-
 def _raise_system_exit(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
@@ -231,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             audit_log=args.audit_log,
             redact_text=args.redact_text,
             record_dir=args.record,
-            capture=lambda: _recording_frame(desktop),
+            capture=lambda: recording_frame(desktop),
         )
     except OSError as exc:
         desktop.close()

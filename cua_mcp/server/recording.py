@@ -17,9 +17,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any, TextIO
 
 from mcp.types import CallToolResult, ImageContent, TextContent
+
+if TYPE_CHECKING:
+    from cua_mcp.sandbox.desktop import Desktop
 
 log = logging.getLogger(__name__)
 
@@ -29,6 +32,11 @@ TEXT_ARGUMENTS = frozenset({"text", "value", "content", "command"})
 _MAX_ARG_CHARS = 2_000  # a 10k-character type_text should not bloat the log or the live view
 _MAX_RECORDED_TEXT = 50_000  # a recording keeps a result's text whole up to this
 RECORDING_LOG = "calls.jsonl"
+
+
+async def recording_frame(desktop: Desktop) -> bytes:
+    """The screen as a recording keeps it after an action: JPEG, in the agent's coordinate space."""
+    return (await desktop.screenshot("jpeg", 70)).frame.data
 
 
 def screenshot_name(step: int) -> str:

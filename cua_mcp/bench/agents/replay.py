@@ -28,7 +28,10 @@ class ReplayAgent:
         for number, step in enumerate(solution, 1):
             if step.declare is not None:
                 return AgentResult(step.declare, f"declared at solution step {number}")
-            arguments = {k: await _resolve(ctx, v) for k, v in step.arguments.items()}
+            try:
+                arguments = {k: await _resolve(ctx, v) for k, v in step.arguments.items()}
+            except LookupError as exc:
+                return AgentResult("fail", f"solution step {number} ({step.tool}): {exc}")
             result = await ctx.call_tool(step.tool, arguments)
             if result.is_error:
                 text = " ".join(c.text for c in result.content if isinstance(c, TextContent))
