@@ -147,7 +147,7 @@ def _ods_tables(path: Path) -> list[Any]:
 
 
 def _ods_rows(path: Path, sheet: str | int | None) -> list[list[Cell]]:
-    from odf.table import TableCell, TableRow
+    from odf.table import TableRow
 
     tables = _ods_tables(path)
     if isinstance(sheet, str):
@@ -164,7 +164,7 @@ def _ods_rows(path: Path, sheet: str | int | None) -> list[list[Cell]]:
             if item.qname[1] not in ("table-cell", "covered-table-cell"):
                 continue
             repeat = min(int(item.getAttribute("numbercolumnsrepeated") or 1), 1024)
-            cells.extend([_ods_value(item) if isinstance(item, TableCell) else None] * repeat)
+            cells.extend([_ods_value(item) if item.qname[1] == "table-cell" else None] * repeat)
         repeat_rows = min(int(row.getAttribute("numberrowsrepeated") or 1), 1024)
         rows.extend([cells] * repeat_rows)
     return _trim(rows)

@@ -129,6 +129,30 @@ class TaskEnv:
         argv, env = self.desktop.launcher.command(command, self.workspace)
         return await run_command(argv, env, self.workspace, timeout)
 
+    async def wait_for_title(self, text: str, timeout: float = 60.0) -> WindowInfo:
+        """The window whose title contains `text`, once there: an app shows its window before the
+        document is loaded, and titles it with the file's name when it is."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            titled = [w for w in await self.desktop.list_windows() if text in w.title]
+            if titled:
+                return titled[-1]
+            await asyncio.sleep(0.2)
+        raise EnvironmentFailure(f"no window titled with {text!r} appeared within {timeout:g} s")
+
+    async def wait_for_element(self, role: str, timeout: float = 60.0) -> None:
+        """Until an element of `role` shows in the accessibility tree (a document, once loaded)."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while loop.time() < deadline:
+            with contextlib.suppress(CuaError):
+                found, _ = await self.a11y.find("desktop", role, None, None, ["showing"])
+                if found:
+                    return
+            await asyncio.sleep(0.3)
+        raise EnvironmentFailure(f"no {role} showed in the accessibility tree within {timeout:g} s")
+
     async def window(self, selector: str) -> WindowInfo:
         return select_window(await self.desktop.list_windows(), selector)
 

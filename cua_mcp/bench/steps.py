@@ -33,6 +33,12 @@ OPENERS = {
     ".pdf": "chromium",
 }
 DEFAULT_OPENER = "mousepad"
+# The accessible element that shows an app's document is ready for input (its window comes earlier).
+_DOCUMENT_ROLES = {
+    "libreoffice-calc": "document spreadsheet",
+    "libreoffice-writer": "document text",
+    "libreoffice-impress": "document presentation",
+}
 
 
 class _Step(BaseModel):
@@ -108,6 +114,10 @@ class OpenFile(_Step):
         argument = target.as_uri() if app == "chromium" else str(target)
         try:
             await env.launch(app, [argument], devtools=app == "chromium" and env.devtools_port is None)
+            if app != "chromium":  # a page's window is titled by the page, not the file
+                await env.wait_for_title(target.name)
+            if app in _DOCUMENT_ROLES:
+                await env.wait_for_element(_DOCUMENT_ROLES[app])
         except CuaError as exc:
             raise EnvironmentFailure(f"open {self.path} in {app}: {exc}") from exc
 
