@@ -67,6 +67,7 @@ def write_html(out_dir: Path, data: dict[str, Any]) -> Path:
     for run in runs:
         tasks = [TaskResult.from_json(t) for t in run["tasks"]]
         parts.append(f"<h2>Tasks, tools: {_e(run['tools'])}</h2>")
+        parts.append(_task_table(tasks))
         parts.extend(_task(t) for t in tasks)
     parts.append("</body></html>")
     path = out_dir / REPORT
@@ -97,6 +98,18 @@ def _summary_table(runs: list[dict[str, Any]]) -> str:
     return f'<table class="summary" id="summary"><tr><th>metric</th>{head}</tr>{"".join(rows)}</table>'
 
 
+def _task_table(tasks: list[TaskResult]) -> str:
+    rows = "".join(
+        f'<tr class="{_e(t.status)}"><td><a href="#task-{_e(t.tools)}-{_e(t.id)}">{_e(t.id)}</a></td>'
+        f"<td class=status>{_e(t.status)}</td><td>{t.score:g}</td><td>{len(t.steps)}</td>"
+        f"<td>{'yes' if t.used_api_tool else 'no'}{' (beneficial)' if t.tool_beneficial else ''}</td>"
+        f"<td>{_e(t.setup_s if t.setup_s is not None else '-')}</td><td>{_e(t.wall_s)}</td></tr>"
+        for t in tasks
+    )
+    head = "<tr><th>task</th><th>status</th><th>score</th><th>steps</th><th>API tool used</th><th>setup s</th><th>wall s</th></tr>"
+    return f'<table class="tasks">{head}{rows}</table>'
+
+
 def _task(task: TaskResult) -> str:
     mark = {"passed": "✔", "failed": "✘"}.get(task.status, "•")
     steps = "".join(_step(task, s) for s in task.steps) or '<p class="none">no tool calls</p>'
@@ -107,7 +120,7 @@ def _task(task: TaskResult) -> str:
         + (" · infeasible" if task.infeasible else "")
     )
     return (
-        f'<details class="task {task.status}" id="task-{_e(task.id)}" open>'
+        f'<details class="task {task.status}" id="task-{_e(task.tools)}-{_e(task.id)}" open>'
         f"<summary>{mark} <b>{_e(task.id)}</b> <span class=status>{_e(task.status)}</span> {facts}</summary>"
         f'<p class="detail">{_e(task.detail)}</p>'
         + (f'<p class="detail">agent: {_e(task.agent_message)}</p>' if task.agent_message else "")
@@ -120,7 +133,7 @@ def _step(task: TaskResult, step: StepRecord) -> str:
         f'<a href="{_e(task.folder)}/{_e(step.screenshot)}"><img loading="lazy" '
         f'src="{_e(task.folder)}/{_e(step.screenshot)}" alt="screen after step {step.step}"></a>'
         if step.screenshot
-        else '<div class="noshot">(observation: no screenshot)</div>'
+        else '<div class="noshot">(no screenshot: this call only looked)</div>'
     )
     timing = f"server {step.server_ms if step.server_ms is not None else '-'} ms · client {step.client_ms if step.client_ms is not None else '-'} ms"
     size = f"{step.text_chars} chars" + (f" + {step.image_bytes} image bytes" if step.image_bytes else "")
@@ -136,8 +149,9 @@ def _step(task: TaskResult, step: StepRecord) -> str:
 _HEAD = """<!doctype html><html><head><meta charset="utf-8"><title>cua-mcp benchmark report</title>
 <style>
 body{font:14px/1.4 system-ui,sans-serif;margin:1.5em;color:#222}
-table.summary{border-collapse:collapse;margin:1em 0}
-table.summary td,table.summary th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
+table{border-collapse:collapse;margin:1em 0}
+td,th{border:1px solid #ccc;padding:.25em .6em;text-align:left}
+tr.passed .status{color:#17803d} tr.failed .status,tr.error .status{color:#b42318}
 .meta{color:#555}
 details.task{border:1px solid #ddd;border-radius:6px;margin:.6em 0;padding:.4em .8em}
 details.passed>summary .status{color:#17803d} details.failed>summary .status,details.error>summary .status{color:#b42318}
