@@ -129,13 +129,13 @@ class TaskEnv:
         argv, env = self.desktop.launcher.command(command, self.workspace)
         return await run_command(argv, env, self.workspace, timeout)
 
-    async def wait_for_title(self, text: str, timeout: float = 60.0) -> WindowInfo:
-        """The window whose title contains `text`, once there: an app shows its window before the
-        document is loaded, and titles it with the file's name when it is."""
+    async def wait_for_title(self, text: str, timeout: float = 60.0, active: bool = False) -> WindowInfo:
+        """The window whose title contains `text` (and that is active, if asked), once there: an app
+        shows its window before the document is loaded, and titles it with the file's name when it is."""
         loop = asyncio.get_running_loop()
         deadline = loop.time() + timeout
         while loop.time() < deadline:
-            titled = [w for w in await self.desktop.list_windows() if text in w.title]
+            titled = [w for w in await self.desktop.list_windows() if text in w.title and (w.active or not active)]
             if titled:
                 return titled[-1]
             await asyncio.sleep(0.2)

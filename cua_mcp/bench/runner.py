@@ -121,10 +121,13 @@ async def run_task(task: Task, agent: Agent, options: RunOptions) -> TaskResult:
     env = TaskEnv(desktop, task.id, task.folder, options.cache_dir, options.offline)
     try:
         result.desktop_s = round(time.monotonic() - started, 3)
-        # The server (a second or two of Python start-up) comes up while the setup steps run.
+        # The server comes up while the setup steps run (over stdio that is a Python start-up).
         setup = asyncio.create_task(_set_up(task, env, result, started))
         try:
             trajectory = await _run_agent(task, agent, options, env, folder, result, setup)
+        except EnvironmentFailure as exc:  # the task's server could not start
+            result.status, result.detail = "env_error", str(exc)
+            trajectory = None
         finally:
             setup.cancel()
         if trajectory is not None:
@@ -176,7 +179,9 @@ async def _run_agent(
             deadline=time.monotonic() + limit,
             out_dir=folder,
             server_url=served.url,
-            options={**options.agent_options, "task": task, "token": served.token},
+            server_token=served.token,
+            solution=task.solution,
+            options=options.agent_options,
         )
         agent_started = time.monotonic()
         try:

@@ -33,6 +33,7 @@ OPENERS = {
     ".pdf": "chromium",
 }
 DEFAULT_OPENER = "mousepad"
+_FOCUS_SETTLE_S = 1.5
 # The accessible element that shows an app's document is ready for input (its window comes earlier).
 _DOCUMENT_ROLES = {
     "libreoffice-calc": "document spreadsheet",
@@ -118,6 +119,10 @@ class OpenFile(_Step):
                 await env.wait_for_title(target.name)
             if app in _DOCUMENT_ROLES:
                 await env.wait_for_element(_DOCUMENT_ROLES[app])
+                await env.wait_for_title(target.name, active=True)
+                # LibreOffice moves keyboard focus into the document a moment after it shows; keys
+                # typed before that are lost, so the agent starts after it.
+                await asyncio.sleep(_FOCUS_SETTLE_S)
         except CuaError as exc:
             raise EnvironmentFailure(f"open {self.path} in {app}: {exc}") from exc
 

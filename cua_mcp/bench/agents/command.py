@@ -36,7 +36,7 @@ class CommandAgent:
         env = {
             **os.environ,
             "CUA_MCP_URL": ctx.server_url,
-            "CUA_MCP_TOKEN": ctx.options.get("token") or "",
+            "CUA_MCP_TOKEN": ctx.server_token or "",
             "CUA_TASK_ID": ctx.task_id,
             "CUA_TASK_INSTRUCTION": ctx.instruction,
             "CUA_MAX_STEPS": str(ctx.max_steps),

@@ -21,8 +21,7 @@ class ReplayAgent:
     name = "replay"
 
     async def run(self, ctx: AgentContext) -> AgentResult:
-        task = ctx.options.get("task")
-        solution = getattr(task, "solution", None)
+        solution = ctx.solution
         if not solution:
             return AgentResult("fail", "the task has no solution to replay")
         for number, step in enumerate(solution, 1):
