@@ -16,7 +16,6 @@ import asyncio
 import importlib
 import logging
 import platform
-import re
 import sys
 import time
 from datetime import UTC, datetime
@@ -28,15 +27,9 @@ from cua_mcp.bench.report import load_results, write_html, write_results
 from cua_mcp.bench.results import TaskResult, summarize
 from cua_mcp.bench.runner import Executor, LocalExecutor, RunOptions, tool_selection
 from cua_mcp.bench.tasks import Task, TaskFormatError, load_tasks
+from cua_mcp.server.cli import screen_size
 
 log = logging.getLogger("cua_mcp.bench")
-
-
-def _screen(value: str) -> tuple[int, int]:
-    match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", value)
-    if not match:
-        raise argparse.ArgumentTypeError(f"{value!r} is not a size like 1280x800")
-    return int(match[1]), int(match[2])
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -63,7 +56,7 @@ def _parser() -> argparse.ArgumentParser:
     run.add_argument("--only", action="append", default=[], metavar="ID", help="run only this task (repeatable)")
     run.add_argument("--max-steps", type=int, help="step limit for every task (default: each task's)")
     run.add_argument("--time-limit", type=float, help="seconds per task (default: each task's)")
-    run.add_argument("--screen", type=_screen, default=(1280, 800), metavar="WxH", help="sandbox size (1280x800)")
+    run.add_argument("--screen", type=screen_size, default=(1280, 800), metavar="WxH", help="sandbox size (1280x800)")
     run.add_argument("--no-progress", action="store_true", help="a line per task instead of a progress bar")
     run.add_argument("--log-level", default="WARNING", choices=("DEBUG", "INFO", "WARNING", "ERROR"))
     export = sub.add_parser("export", help="write a run's trajectories in another layout")

@@ -9,8 +9,9 @@ target scores 0 and says why in `detail`.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
@@ -233,28 +234,26 @@ class Infeasible(_Evaluator):
         return _verdict(said, "the agent declared the task infeasible" if said else "the agent did not say infeasible")
 
 
-class AllOf(_Evaluator):
+class _Combined(_Evaluator):
+    of: list[Evaluator] = Field(min_length=1)
+    _combine: ClassVar[Callable[[list[float]], float]]
+
+    async def check(self, ctx: EvalContext) -> Outcome:
+        outcomes = [await score(e, ctx) for e in self.of]
+        return Outcome(type(self)._combine([o.score for o in outcomes]), " | ".join(o.detail for o in outcomes))
+
+    def unsupported(self) -> list[str]:
+        return [n for e in self.of for n in e.unsupported()]
+
+
+class AllOf(_Combined):
     type: Literal["all"]
-    of: list[Evaluator] = Field(min_length=1)
-
-    async def check(self, ctx: EvalContext) -> Outcome:
-        outcomes = [await score(e, ctx) for e in self.of]
-        return Outcome(min(o.score for o in outcomes), " | ".join(o.detail for o in outcomes))
-
-    def unsupported(self) -> list[str]:
-        return [n for e in self.of for n in e.unsupported()]
+    _combine = min
 
 
-class AnyOf(_Evaluator):
+class AnyOf(_Combined):
     type: Literal["any"]
-    of: list[Evaluator] = Field(min_length=1)
-
-    async def check(self, ctx: EvalContext) -> Outcome:
-        outcomes = [await score(e, ctx) for e in self.of]
-        return Outcome(max(o.score for o in outcomes), " | ".join(o.detail for o in outcomes))
-
-    def unsupported(self) -> list[str]:
-        return [n for e in self.of for n in e.unsupported()]
+    _combine = max
 
 
 Evaluator = Annotated[

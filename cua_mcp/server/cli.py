@@ -35,7 +35,7 @@ from cua_mcp.tools._registry import GROUPS
 log = logging.getLogger("cua_mcp")
 
 
-def _screen_size(value: str) -> tuple[int, int]:
+def screen_size(value: str) -> tuple[int, int]:
     match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", value)
     if not match:
         raise argparse.ArgumentTypeError(f"{value!r} is not a size like 1920x1080")
@@ -67,7 +67,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--screen",
-        type=_screen_size,
+        type=screen_size,
         default=(1920, 1080),
         metavar="WxH",
         help="sandbox screen size (1920x1080)",
