@@ -28,9 +28,16 @@ from cua_mcp.sandbox.launch import LaunchConfig
 from cua_mcp.sandbox.session import SandboxConfig
 from cua_mcp.sandbox.space import DEFAULT_LONG_SIDE
 from cua_mcp.server.app import build_server
-from cua_mcp.server.http import DEFAULT_HOST, DEFAULT_PORT, HttpSettings, serve_http
-from cua_mcp.server.policy import PolicyError, resolve_groups
-from cua_mcp.server.recording import CallRecorder
+from cua_mcp.server.http import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_SESSIONS,
+    DEFAULT_PORT,
+    DEFAULT_SESSION_IDLE_TIMEOUT_S,
+    HttpSettings,
+    serve_http,
+)
+from cua_mcp.server.policy import PolicyError, resolve_confirm, resolve_groups
+from cua_mcp.server.recording import CallRecorder, recording_frame
 from cua_mcp.server.stdio import serve_stdio
 from cua_mcp.tools._registry import GROUPS
 from cua_mcp.tools._report import DEFAULT_SETTLE_S
@@ -40,7 +47,7 @@ ENV_PREFIX = "CUA_MCP_"
 _OFF = frozenset({"", "0", "false", "no", "off"})
 
 
-def _screen_size(value: str) -> tuple[int, int]:
+def screen_size(value: str) -> tuple[int, int]:
     match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", value)
     if not match:
         raise argparse.ArgumentTypeError(f"{value!r} is not a size like 1920x1080")
@@ -71,6 +78,12 @@ def _port(value: str) -> int:
     raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1-65535)")
 
 
+def _positive_int(value: str) -> int:
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
+
+
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(
         prog="cua-mcp",
@@ -82,7 +95,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--screen",
-        type=_screen_size,
+        type=screen_size,
         default=(1920, 1080),
         metavar="WxH",
         help="sandbox screen size (1920x1080)",
@@ -161,10 +174,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(str(exc))
     try:
         args.groups = resolve_groups(args.allow, args.deny, args.read_only)
+        args.confirm = resolve_confirm(args.confirm)
     except PolicyError as exc:
         parser.error(str(exc))
     args.token = args.token or None
-    args.http = HttpSettings(args.host, args.port, args.token, tuple(args.allowed_host))
+    args.http = HttpSettings(
+        args.host,
+        args.port,
+        args.token,
+        tuple(args.allowed_host),
+        session_idle_timeout=args.session_idle_timeout,
+        max_sessions=args.max_sessions,
+    )
     if args.transport == "http":
         try:
             args.http.check()
@@ -212,6 +233,21 @@ def _add_http_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME[:PORT]",
         help="another Host header to accept (a reverse proxy's or the machine's name); repeatable",
     )
+    http.add_argument(
+        "--session-idle-timeout",
+        type=_positive_int,
+        default=DEFAULT_SESSION_IDLE_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"end a session that made no request for this long; its held mouse buttons are released "
+        f"({DEFAULT_SESSION_IDLE_TIMEOUT_S})",
+    )
+    http.add_argument(
+        "--max-sessions",
+        type=_positive_int,
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help=f"sessions open at once; a new one beyond this ends the one idle longest ({DEFAULT_MAX_SESSIONS})",
+    )
 
 
 def _add_policy_arguments(parser: argparse.ArgumentParser) -> None:
@@ -226,7 +262,22 @@ def _add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     )
     policy.add_argument("--deny", action="append", default=[], metavar="GROUP", help="disable a tool group")
     policy.add_argument("--read-only", action="store_true", help="offer the observe group alone")
+    policy.add_argument(
+        "--confirm",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help="ask the person (MCP elicitation) before each call of a tool in GROUP runs; clients that cannot ask "
+        "are refused such calls. Repeatable, or comma-separated",
+    )
     policy.add_argument("--audit-log", type=Path, metavar="FILE", help="append every tool call to FILE as JSON lines")
+    policy.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="keep a recording in DIR: calls.jsonl (every call with its arguments, timing, outcome and whole "
+        "result text) and a screenshot after each call that acted",
+    )
     policy.add_argument(
         "--redact-text",
         action="store_true",
@@ -239,6 +290,11 @@ def _raise_system_exit(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        from cua_mcp.bench.cli import main as bench_main  # the benchmark's own dependencies load only here
+
+        return bench_main(argv[1:])
     args = parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -262,15 +318,21 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cua-mcp: {exc}", file=sys.stderr)
         return 2
     try:
-        recorder = CallRecorder(audit_log=args.audit_log, redact_text=args.redact_text)
+        recorder = CallRecorder(
+            audit_log=args.audit_log,
+            redact_text=args.redact_text,
+            record_dir=args.record,
+            capture=lambda: recording_frame(desktop),
+        )
     except OSError as exc:
         desktop.close()
-        print(f"cua-mcp: cannot open the audit log: {exc}", file=sys.stderr)
+        print(f"cua-mcp: cannot open the audit log or the recording: {exc}", file=sys.stderr)
         return 2
     try:
         server, _ = build_server(
             desktop,
             groups=args.groups,
+            confirm=args.confirm,
             log_level=args.log_level,
             observer=recorder,
             a11y_backend=args.a11y_backend,

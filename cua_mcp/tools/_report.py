@@ -21,7 +21,6 @@ from cua_mcp.sandbox.window_match import window_id_text
 from cua_mcp.sandbox.x11.windows import WindowInfo
 
 DEFAULT_SETTLE_S = 2.0
-_OBSERVED_NODES = 400
 
 Settle = Annotated[
     float | None,
@@ -125,9 +124,8 @@ class ActionReporter:
             snap = await self.a11y.snapshot("focused_window")
         except CuaError as exc:
             return f"(no snapshot: {exc})"
-        lines = list(text_format.select(snap.roots, "interactive"))
-        text, _ = text_format.render(lines, self.desktop.space, _OBSERVED_NODES, 40)
-        return f"Snapshot of {snap.scope}:\n{text}"
+        text, _, _ = text_format.snapshot_text(snap, self.desktop.space)
+        return text
 
 
 def _window(window: WindowInfo) -> str:

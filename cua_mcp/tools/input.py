@@ -3,12 +3,14 @@ type_text, press_keys, hold_keys, wait."""
 
 from typing import Annotated, Literal
 
+from mcp.server.mcpserver import Context
 from mcp.types import CallToolResult
 from pydantic import Field
 
 from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.errors import AccessibilityError, InvalidArgumentError
 from cua_mcp.sandbox.desktop import Desktop
+from cua_mcp.tools._held import hold_for_session, released_by_session
 from cua_mcp.tools._params import Modifiers, coordinate
 from cua_mcp.tools._registry import ToolRegistrar
 from cua_mcp.tools._report import ActionReporter, ActionResult, Done, Observe, Settle
@@ -17,7 +19,7 @@ MAX_TEXT = 10_000
 
 RefArg = Annotated[
     str | None,
-    Field(max_length=12, description="An element ref like 'e12' from snapshot/find, instead of x and y."),
+    Field(max_length=24, description="An element ref like 'e12' from snapshot/find, instead of x and y."),
 ]
 Button = Annotated[Literal["left", "right", "middle"], Field(description="Mouse button.")]
 
@@ -122,25 +124,27 @@ def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None,
 
     @tools.tool(group="input", title="Press a mouse button", read_only=False, destructive=True)
     async def mouse_down(
-        button: Button = "left", settle: Settle = None, observe: Observe = "none"
+        ctx: Context, button: Button = "left", settle: Settle = None, observe: Observe = "none"
     ) -> Annotated[CallToolResult, ActionResult]:
         """Press a mouse button where the pointer is and keep it down (until mouse_up), for gestures
         drag cannot express. Move with move_mouse in between."""
 
         async def act() -> Done:
             await desktop.mouse_down(button)
+            hold_for_session(ctx, button, desktop.mouse_up)
             return Done(f"{button} button down")
 
         return await report.run(act, settle, observe)
 
     @tools.tool(group="input", title="Release a mouse button", read_only=False, destructive=True)
     async def mouse_up(
-        button: Button = "left", settle: Settle = None, observe: Observe = "none"
+        ctx: Context, button: Button = "left", settle: Settle = None, observe: Observe = "none"
     ) -> Annotated[CallToolResult, ActionResult]:
         """Release a mouse button pressed with mouse_down."""
 
         async def act() -> Done:
             await desktop.mouse_up(button)
+            released_by_session(ctx, button)
             return Done(f"{button} button up")
 
         return await report.run(act, settle, observe)
