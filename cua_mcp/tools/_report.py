@@ -20,7 +20,8 @@ from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.sandbox.window_match import window_id_text
 from cua_mcp.sandbox.x11.windows import WindowInfo
 
-DEFAULT_SETTLE_S = 2.0
+# An animating app (gtk3-widget-factory's spinner) never goes quiet: every action then waits this long.
+DEFAULT_SETTLE_S = 1.0
 
 Settle = Annotated[
     float | None,
@@ -28,7 +29,7 @@ Settle = Annotated[
         ge=0,
         le=10,
         description="Most seconds to wait for the screen to stop changing before answering (default: the "
-        "server's, usually 2); 0 answers at once.",
+        "server's, usually 1); 0 answers at once.",
     ),
 ]
 Observe = Annotated[

@@ -209,7 +209,11 @@ def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None,
                         return True
                 except AccessibilityError:
                     pass  # the toolkit refused the insert: type it instead
-            await a11y.focus(ref)
+            try:
+                await a11y.focus(ref)
+            except AccessibilityError:  # GTK 4 takes no GrabFocus: put the caret there as a person does
+                _, centre = await a11y.centre(ref)
+                await desktop.click(*centre)
             if clear:
                 await desktop.press_keys("ctrl+a BackSpace")
             return False
