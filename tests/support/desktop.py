@@ -14,9 +14,14 @@ PROBE = Path(__file__).with_name("atspi_probe.py")
 
 
 def atspi(session: SandboxSession, *args: str, timeout: float = 20) -> object:
-    """Run the pyatspi probe against the session's accessibility bus and decode its JSON."""
+    """Run the pyatspi probe against the session's accessibility bus and decode its JSON.
+
+    It runs as the desktop's own user when the desktop has one: run as root, pyatspi loses the apps of a
+    desktop whose apps run as that user (their names read empty, their trees unreachable)."""
+    user = getattr(session, "user", None)
+    as_user = [] if user is None else ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"]
     out = subprocess.run(
-        [sys.executable, str(PROBE), *args],
+        [*as_user, sys.executable, str(PROBE), *args],
         env=session.env,
         capture_output=True,
         text=True,
