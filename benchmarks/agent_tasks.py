@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from cua_mcp.sandbox.session import SandboxSession
-from tests.support.desktop import atspi, wait_for_app, wait_until
+from tests.support.desktop import atspi, desktop_owned, wait_for_app, wait_until
 from tests.support.mcp_client import BlockingClient, error_text
 from tests.support.x11 import active_window, wm_state
 
@@ -120,7 +120,7 @@ def _saved(session: SandboxSession) -> Path:
 
 
 def _save_setup(session: SandboxSession) -> None:
-    _saved(session).parent.mkdir(parents=True, exist_ok=True)
+    desktop_owned(session, _saved(session).parent)
     _mousepad(session)
 
 
@@ -169,8 +169,7 @@ def _nested(session: SandboxSession) -> Path:
 
 
 def _open_setup(session: SandboxSession) -> None:
-    _nested(session).parent.mkdir(parents=True, exist_ok=True)
-    _nested(session).write_text("the plan\n")
+    desktop_owned(session, _nested(session), "the plan\n")
     _mousepad(session)
 
 

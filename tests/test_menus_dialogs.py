@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.desktop import atspi, mousepad_text, wait_until
+from tests.support.desktop import atspi, desktop_owned, mousepad_text, wait_until
 from tests.support.mcp_client import error_text
 
 SAVES = 10
@@ -34,8 +34,7 @@ def document(client) -> str:
 
 
 def test_save_as_through_the_dialog_ten_times_in_a_row(client, mousepad, home):
-    folder = home / "nested" / "deeper"
-    folder.mkdir(parents=True)
+    folder = desktop_owned(mousepad, home / "nested" / "deeper")
     for run in range(SAVES):
         # Without a newline the text is inserted through accessibility; typed, characters the keyboard
         # lacks change the keymap, after which mousepad can miss the next click on its menu bar.
@@ -50,8 +49,7 @@ def test_save_as_through_the_dialog_ten_times_in_a_row(client, mousepad, home):
 
 
 def test_an_existing_file_is_replaced_only_with_overwrite(client, mousepad, home):
-    target = home / "existing.txt"
-    target.write_text("keep me\n")
+    target = desktop_owned(mousepad, home / "existing.txt", "keep me\n")
     act(client, "type_text", {"ref": document(client), "text": "new words. "})
     act(client, "menu_select", {"path": "file > save as"})
     message = failure(client, "file_dialog", {"path": str(target)})
@@ -72,8 +70,7 @@ def test_a_missing_folder_is_reported_and_the_dialog_stays(client, mousepad, hom
 
 def test_open_a_nested_file_through_the_open_dialog(client, mousepad, home):
     nested = home / "a" / "b" / "c"
-    nested.mkdir(parents=True)
-    (nested / "deep.txt").write_text("from deep inside\n")
+    desktop_owned(mousepad, nested / "deep.txt", "from deep inside\n")
     text = act(client, "menu_select", {"path": "File > Open..."})
     assert "Open" in text
     text = act(client, "file_dialog", {"path": str(nested / "deep.txt")})

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 import time
@@ -54,3 +55,20 @@ def wait_for_app(session: SandboxSession, name: str, timeout: float = 20) -> Non
 def mousepad_text(session: SandboxSession) -> str:
     """The text of the mousepad document, read through AT-SPI."""
     return atspi(session, "text", "mousepad")
+
+
+def desktop_owned(session: SandboxSession, path: Path, text: str | None = None) -> Path:
+    """Make a folder (or, with `text`, a file) under the sandbox's HOME owned by the desktop's user, as if
+    its apps had made it: they run as that user and cannot write what root made."""
+    home = Path(session.env["HOME"])
+    folder = path if text is None else path.parent
+    folder.mkdir(parents=True, exist_ok=True)
+    if text is not None:
+        path.write_text(text)
+    user = getattr(session, "user", None)
+    if user is not None:
+        for part in [path, *path.parents]:
+            if part == home or home not in part.parents:
+                break
+            os.chown(part, user, user)
+    return path
