@@ -92,7 +92,8 @@ def test_file_dialog_without_a_dialog_says_how_to_open_one(client, mousepad):
 
 @pytest.mark.parametrize("path", ["/tmp/a\nb.txt", "/tmp/\x00.txt", "   "])
 def test_a_path_that_is_not_one_line_is_refused(client, mousepad, path):
-    assert "one line" in failure(client, "file_dialog", {"path": path})
+    message = failure(client, "file_dialog", {"path": path})
+    assert "one line" in message or "NUL character" in message  # the server refuses NUL in every argument
 
 
 def test_an_action_whose_element_goes_away_is_done(client, mousepad):
