@@ -19,7 +19,8 @@ from pathlib import Path
 from typing import Any
 
 from cua_mcp.sandbox.session import SandboxSession
-from tests.support.desktop import atspi, desktop_owned, wait_for_app, wait_until
+from tests.support.apps import home_file
+from tests.support.desktop import atspi, wait_for_app, wait_until
 from tests.support.mcp_client import BlockingClient, error_text
 from tests.support.x11 import active_window, wm_state
 
@@ -120,7 +121,7 @@ def _saved(session: SandboxSession) -> Path:
 
 
 def _save_setup(session: SandboxSession) -> None:
-    desktop_owned(session, _saved(session).parent)
+    home_file(session, "notes/.keep", "")  # the folder, writable by the desktop's apps
     _mousepad(session)
 
 
@@ -169,7 +170,7 @@ def _nested(session: SandboxSession) -> Path:
 
 
 def _open_setup(session: SandboxSession) -> None:
-    desktop_owned(session, _nested(session), "the plan\n")
+    home_file(session, str(_nested(session).relative_to(session.env["HOME"])), "the plan\n")
     _mousepad(session)
 
 

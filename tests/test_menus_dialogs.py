@@ -6,7 +6,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.support.desktop import atspi, desktop_owned, mousepad_text, wait_until
+from tests.support.apps import home_file
+from tests.support.desktop import atspi, mousepad_text, wait_until
 from tests.support.mcp_client import error_text
 
 SAVES = 10
@@ -34,7 +35,7 @@ def document(client) -> str:
 
 
 def test_save_as_through_the_dialog_ten_times_in_a_row(client, mousepad, home):
-    folder = desktop_owned(mousepad, home / "nested" / "deeper")
+    folder = home_file(mousepad, "nested/deeper/.keep", "").parent
     for run in range(SAVES):
         # Without a newline the text is inserted through accessibility; typed, characters the keyboard
         # lacks change the keymap, after which mousepad can miss the next click on its menu bar.
@@ -49,7 +50,7 @@ def test_save_as_through_the_dialog_ten_times_in_a_row(client, mousepad, home):
 
 
 def test_an_existing_file_is_replaced_only_with_overwrite(client, mousepad, home):
-    target = desktop_owned(mousepad, home / "existing.txt", "keep me\n")
+    target = home_file(mousepad, "existing.txt", "keep me\n")
     act(client, "type_text", {"ref": document(client), "text": "new words. "})
     act(client, "menu_select", {"path": "file > save as"})
     message = failure(client, "file_dialog", {"path": str(target)})
@@ -69,8 +70,7 @@ def test_a_missing_folder_is_reported_and_the_dialog_stays(client, mousepad, hom
 
 
 def test_open_a_nested_file_through_the_open_dialog(client, mousepad, home):
-    nested = home / "a" / "b" / "c"
-    desktop_owned(mousepad, nested / "deep.txt", "from deep inside\n")
+    nested = home_file(mousepad, "a/b/c/deep.txt", "from deep inside\n").parent
     text = act(client, "menu_select", {"path": "File > Open..."})
     assert "Open" in text
     text = act(client, "file_dialog", {"path": str(nested / "deep.txt")})

@@ -115,13 +115,16 @@ class DbusBackend:
         new = [(bus, path) for bus, path in refs if bus not in self._tried]
         if not self.direct or not new:
             return
-        self._tried |= {bus for bus, _ in new}
         addresses = self.bus.call_many(
             [Call(bus, path, APPLICATION, "GetApplicationBusAddress") for bus, path in new], self.timeout
         )
         for (bus, _), address in zip(new, addresses, strict=True):
             if isinstance(address, str) and address:
+                self._tried.add(bus)
                 self.bus.connect_direct(bus, address)
+            elif isinstance(address, CallFailed) and not address.timed_out:
+                self._tried.add(bus)  # the app offers no socket of its own
+            # else an app still starting has no socket yet (an empty address): ask again next time
 
     # ----- trees -----------------------------------------------------------------------------
 

@@ -3,26 +3,27 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 import time
 from pathlib import Path
 
+from cua_mcp.sandbox import confine
 from cua_mcp.sandbox.session import SandboxSession
 
 PROBE = Path(__file__).with_name("atspi_probe.py")
 
 
-def atspi(session: SandboxSession, *args: str, timeout: float = 20) -> object:
-    """Run the pyatspi probe against the session's accessibility bus and decode its JSON.
+def as_desktop_user(session: SandboxSession, argv: list[str]) -> list[str]:
+    """`argv` run as the user the desktop's apps run as: libatspi (pyatspi) reads an app's tree only
+    as the app's own user, and a root server's sandbox runs its apps as an unprivileged one."""
+    return argv if session.user is None else [*confine.as_user(session.user), *argv]
 
-    It runs as the desktop's own user when the desktop has one: run as root, pyatspi loses the apps of a
-    desktop whose apps run as that user (their names read empty, their trees unreachable)."""
-    user = getattr(session, "user", None)
-    as_user = [] if user is None else ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups"]
+
+def atspi(session: SandboxSession, *args: str, timeout: float = 20) -> object:
+    """Run the pyatspi probe against the session's accessibility bus and decode its JSON."""
     out = subprocess.run(
-        [*as_user, sys.executable, str(PROBE), *args],
+        as_desktop_user(session, [sys.executable, str(PROBE), *args]),
         env=session.env,
         capture_output=True,
         text=True,
@@ -55,20 +56,3 @@ def wait_for_app(session: SandboxSession, name: str, timeout: float = 20) -> Non
 def mousepad_text(session: SandboxSession) -> str:
     """The text of the mousepad document, read through AT-SPI."""
     return atspi(session, "text", "mousepad")
-
-
-def desktop_owned(session: SandboxSession, path: Path, text: str | None = None) -> Path:
-    """Make a folder (or, with `text`, a file) under the sandbox's HOME owned by the desktop's user, as if
-    its apps had made it: they run as that user and cannot write what root made."""
-    home = Path(session.env["HOME"])
-    folder = path if text is None else path.parent
-    folder.mkdir(parents=True, exist_ok=True)
-    if text is not None:
-        path.write_text(text)
-    user = getattr(session, "user", None)
-    if user is not None:
-        for part in [path, *path.parents]:
-            if part == home or home not in part.parents:
-                break
-            os.chown(part, user, user)
-    return path
