@@ -8,9 +8,10 @@ from mcp.server import MCPServer
 
 from cua_mcp import __version__
 from cua_mcp.accessibility.service import Accessibility
+from cua_mcp.apps.browser import Browser
 from cua_mcp.sandbox.desktop import Desktop
-from cua_mcp.tools import accessibility, clipboard, files, input, launch, screen, shell, windows
-from cua_mcp.tools._registry import CallObserver, ToolRegistrar
+from cua_mcp.tools import accessibility, browser, clipboard, files, input, launch, screen, shell, windows
+from cua_mcp.tools._registry import DEFAULT_GROUPS, CallObserver, ToolRegistrar
 
 INSTRUCTIONS = """\
 You control a Linux desktop. Look with `screenshot` (its pixels are the coordinate space every x/y
@@ -34,11 +35,12 @@ def build_server(
 
     `groups` are the enabled tool groups (see `server.policy`); `observer` hears of every call
     (the audit log and the live view's list of recent calls, see `server.recording`)."""
+    with_browser = "browser" in (DEFAULT_GROUPS if groups is None else groups)
     server = MCPServer(
         "cua-mcp",
         title="cua-mcp: a Linux desktop for computer-use agents",
         version=__version__,
-        instructions=INSTRUCTIONS,
+        instructions=f"{INSTRUCTIONS}\n{browser.INSTRUCTIONS}" if with_browser else INSTRUCTIONS,
         log_level=log_level,  # type: ignore[arg-type]
     )
     registrar = ToolRegistrar(server, groups, observer)
@@ -47,6 +49,14 @@ def build_server(
     screen.register(registrar, desktop, a11y)
     input.register(registrar, desktop, a11y)
     accessibility.register(registrar, a11y)
-    for module in (windows, launch, clipboard, files, shell):
+    windows.register(registrar, desktop)
+    # Chromium with the server's DevTools connection: `launch chromium` and the browser tools share it.
+    driven: dict[str, launch.ServerDrivenApp] = {}
+    if with_browser:
+        chromium = Browser(desktop)
+        browser.register(registrar, chromium)
+        driven[chromium.app] = chromium
+    launch.register(registrar, desktop, driven)
+    for module in (clipboard, files, shell):
         module.register(registrar, desktop)
     return server, registrar

@@ -28,6 +28,8 @@ from cua_mcp.errors import CuaError
 GROUPS = ("observe", "input", "windows", "clipboard", "apps", "files", "shell", "office", "browser")
 # The shell is opt-in: an agent gets a command line only when the user asks for it.
 DEFAULT_GROUPS = frozenset(GROUPS) - {"shell"}
+# Tools offered only when allowed by name (`--allow browser_eval`) and their group is enabled.
+OPT_IN_TOOLS = ("browser_eval",)
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 log = logging.getLogger(__name__)
 
@@ -78,8 +80,10 @@ class ToolRegistrar:
         destructive: bool = False,
         idempotent: bool = False,
         open_world: bool = False,
+        opt_in: bool = False,
     ) -> Callable[[F], F]:
-        """Register an async function as a tool; its docstring is the description the model reads."""
+        """Register an async function as a tool; its docstring is the description the model reads.
+        An `opt_in` tool (one of OPT_IN_TOOLS) also needs its own name among the enabled groups."""
         if group not in GROUPS:
             raise ValueError(f"unknown tool group {group!r}")
         annotations = ToolAnnotations(
@@ -91,7 +95,7 @@ class ToolRegistrar:
         )
 
         def decorator(fn: F) -> F:
-            if group not in self.groups:
+            if group not in self.groups or (opt_in and fn.__name__ not in self.groups):
                 return fn
             handler = _model_errors(fn)
             if self.observer is not None:

@@ -4,13 +4,22 @@
 """
 
 import inspect
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Protocol
 
 from pydantic import BaseModel, Field
 
 from cua_mcp.sandbox.desktop import Desktop
+from cua_mcp.sandbox.x11.windows import WindowInfo
 from cua_mcp.tools._registry import ToolRegistrar
 from cua_mcp.tools.windows import Window, to_model
+
+
+class ServerDrivenApp(Protocol):
+    """An app the server starts and drives through its own API (Chromium over DevTools): `launch`
+    hands it the start, so the GUI and the app's tool pack act on one instance."""
+
+    async def launch(self, args: list[str]) -> tuple[int | None, WindowInfo | None]: ...
 
 
 class LaunchResult(BaseModel):
@@ -21,8 +30,9 @@ class LaunchResult(BaseModel):
     done: str
 
 
-def register(tools: ToolRegistrar, desktop: Desktop) -> None:
+def register(tools: ToolRegistrar, desktop: Desktop, driven: Mapping[str, ServerDrivenApp] | None = None) -> None:
     launcher = desktop.launcher
+    driven = driven or {}
     catalog = "; ".join(
         f"{spec.name}: {spec.description}" if spec.description else spec.name for spec in launcher.catalog.apps.values()
     )
@@ -39,8 +49,13 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         window (id, title, geometry) ready for activate_window and window_op. Files it opens or saves are
         best kept in the workspace folder."""
         spec = launcher.catalog.get(app)
-        before = {w.id for w in await desktop.list_windows()}
         confined = spec.sandboxed and launcher.confined
+        if spec.name in driven:
+            pid, window = await driven[spec.name].launch(list(args))
+            shown = to_model(window, desktop) if window is not None else None
+            done = f"{spec.name} is open: window {shown.id} {shown.title!r}" if shown else f"started {spec.name}"
+            return LaunchResult(app=spec.name, pid=pid or 0, confined=confined, window=shown, done=done)
+        before = {w.id for w in await desktop.list_windows()}
         # On the event loop's thread on purpose: bubblewrap's --die-with-parent follows the forking thread.
         popen = launcher.start_app(spec, args)
         if not wait:
