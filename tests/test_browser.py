@@ -45,7 +45,7 @@ def call_text(web, name: str, arguments: dict | None = None, timeout: float = 60
 
 
 def ref_of(snapshot: str, line: str) -> str:
-    match = re.search(re.escape(line) + r".*?\[ref=(e\d+)\]", snapshot)
+    match = re.search(re.escape(line) + r".*?\[ref=((?:f\d+)?e\d+)\]", snapshot)
     assert match, f"no {line!r} with a ref in the snapshot:\n{snapshot}"
     return match.group(1)
 
@@ -92,12 +92,20 @@ def test_fill_and_submit_a_form_by_refs_and_by_selectors(web, site):
     }
 
 
-def test_a_stale_ref_and_a_missing_selector_give_errors_that_say_what_to_do(web, site):
-    call_text(web, "browser_open", {"url": site.url + "/a"})
-    message = web.error("browser_click", {"ref": "e999"})
-    assert "browser_snapshot" in message, message
+def test_wrong_targets_give_errors_that_say_what_to_do(web, site):
+    call_text(web, "browser_open", {"url": site.url + "/"})
+    button = ref_of(call_text(web, "browser_snapshot"), 'button "Send order"')
+    message = web.error("browser_select", {"selector": "#size", "option": "Huge"})
+    assert "has no option 'Huge'; its options: 'Small', 'Medium', 'Large'" in message, message
+    message = web.error("browser_fill", {"selector": "input", "text": "x"})
+    assert "matches more than one element" in message and "ref from browser_snapshot" in message, message
     message = web.error("browser_fill", {"selector": "#nothing-here", "text": "x"})
     assert "timed out" in message and "browser_snapshot" in message, message
+
+    call_text(web, "browser_open", {"url": site.url + "/a"})
+    message = web.error("browser_click", {"ref": button})
+    assert f"ref {button} is not in the latest browser_snapshot" in message, message
+    assert len(site.submissions) == 1, "a stale ref must not click whatever took its place"
 
 
 def test_page_text_of_a_long_page_is_bounded_and_says_so(web, site):

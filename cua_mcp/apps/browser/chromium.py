@@ -132,6 +132,17 @@ class Browser:
                 f"Chromium closed or crashed while {doing}. Call browser_open to start it again "
                 "(tabs and page state are lost)."
             )
+        first = first.rstrip(".:")
+        if "strict mode violation" in message:
+            return BrowserError(
+                f"{doing} failed: the selector matches more than one element ({first.split(': ')[-1]}). Make it "
+                "match exactly one, or use a ref from browser_snapshot."
+            )
+        if "Unknown key" in message:
+            return BrowserError(
+                f"{doing} failed: {first.split(': ', 1)[-1]}. Use Playwright's key names: Enter, Tab, Escape, "
+                "Backspace, Delete, ArrowUp, ArrowDown, PageDown, Home, F5, or a character; chords like Control+a."
+            )
         if isinstance(exc, PlaywrightTimeout):
             return BrowserError(
                 f"timed out {doing}: {first}. Check the target with browser_snapshot (the element may be "
@@ -383,7 +394,7 @@ class Browser:
 
     async def click(self, ref: str | None, selector: str | None) -> Acted:
         _check_target(ref, selector)
-        return await self._act(f"clicking {ref or selector}", lambda page: _locate(page, ref, selector).click())
+        return await self._act(f"clicking {ref or selector}", lambda page: _click(page, ref, selector))
 
     async def fill(self, ref: str | None, selector: str | None, text: str) -> Acted:
         """Type into a text field (replacing its text), or check/uncheck a checkbox, radio or switch
@@ -391,7 +402,7 @@ class Browser:
         _check_target(ref, selector)
 
         async def fill(page: Page) -> None:
-            target = _locate(page, ref, selector)
+            target = await _locate(page, ref, selector)
             kind = await target.evaluate("e => (e.getAttribute('role') || e.type || '').toLowerCase()")
             if kind in ("checkbox", "radio", "switch", "menuitemcheckbox"):
                 wanted = text.strip().lower()
@@ -407,16 +418,23 @@ class Browser:
 
     async def select(self, ref: str | None, selector: str | None, option: str) -> Acted:
         _check_target(ref, selector)
-        return await self._act(
-            f"selecting {option!r} in {ref or selector}",
-            lambda page: _locate(page, ref, selector).select_option(option),
-        )
+
+        async def select(page: Page) -> None:
+            target = await _locate(page, ref, selector)
+            # Playwright would wait its whole timeout for an option that is not there: say which there are.
+            options = await target.evaluate("e => Array.from(e.options || [], o => [o.label, o.value])")
+            if not any(option in pair for pair in options):
+                labels = ", ".join(repr(label) for label, _value in options[:50]) or "none"
+                raise InvalidArgumentError(f"{ref or selector} has no option {option!r}; its options: {labels}.")
+            await target.select_option(option)
+
+        return await self._act(f"selecting {option!r} in {ref or selector}", select)
 
     async def press(self, key: str, ref: str | None, selector: str | None) -> Acted:
         if ref is None and selector is None:
             return await self._act(f"pressing {key}", lambda page: page.keyboard.press(key))
         _check_target(ref, selector)
-        return await self._act(f"pressing {key}", lambda page: _locate(page, ref, selector).press(key))
+        return await self._act(f"pressing {key}", lambda page: _press(page, ref, selector, key))
 
     async def history(self, forward: bool) -> tuple[Acted, bool]:
         """Go back (or forward) one page; False when the tab's history has no page there."""
@@ -424,8 +442,10 @@ class Browser:
 
         async def go(page: Page) -> None:
             nonlocal moved
+            before = page.url
             step = page.go_forward if forward else page.go_back
-            moved = await step(wait_until="load") is not None
+            # No response for about:blank, data: or a same-page step: a changed URL says it moved too.
+            moved = await step(wait_until="load") is not None or page.url != before
 
         acted = await self._act("going forward" if forward else "going back", go)
         return acted, moved
@@ -464,8 +484,30 @@ def _check_target(ref: str | None, selector: str | None) -> None:
         )
 
 
-def _locate(page: Page, ref: str | None, selector: str | None) -> Locator:
-    return page.locator(f"aria-ref={ref}") if ref is not None else page.locator(selector or "")
+async def _click(page: Page, ref: str | None, selector: str | None) -> None:
+    await (await _locate(page, ref, selector)).click()
+
+
+async def _press(page: Page, ref: str | None, selector: str | None, key: str) -> None:
+    await (await _locate(page, ref, selector)).press(key)
+
+
+async def _locate(page: Page, ref: str | None, selector: str | None) -> Locator:
+    """The element a ref or selector names. A selector may match an element still to come (actions
+    wait for it); a ref names one of the latest snapshot's, so a missing ref fails at once."""
+    if ref is None:
+        return page.locator(selector or "")
+    target = page.locator(f"aria-ref={ref}")
+    try:
+        found = await target.count()
+    except PlaywrightError:  # "Invalid frame in aria-ref selector": its frame has gone since the snapshot
+        found = 0
+    if not found:
+        raise BrowserError(
+            f"ref {ref} is not in the latest browser_snapshot of this tab (the page changed, or the ref came "
+            "from another tab): take a new browser_snapshot and use its refs."
+        )
+    return target
 
 
 _TRUTHS = {"true": True, "checked": True, "on": True, "yes": True, "1": True, "false": False, "unchecked": False}
