@@ -92,6 +92,32 @@ def test_fill_and_submit_a_form_by_refs_and_by_selectors(web, site):
     }
 
 
+def test_fill_a_whole_form_in_one_call(web, site):
+    call_text(web, "browser_open", {"url": site.url + "/"})
+    snapshot = call_text(web, "browser_snapshot")
+    fields = [
+        {"ref": ref_of(snapshot, 'textbox "Name"'), "value": "Grace Hopper"},
+        {"selector": "#email", "value": "grace@example.org"},
+        {"ref": ref_of(snapshot, 'combobox "Size"'), "value": "Medium"},
+        {"selector": "select[name=colour]", "value": "green"},
+        {"ref": ref_of(snapshot, 'checkbox "Gift wrap"'), "value": "false"},
+        {"selector": "#note", "value": ""},
+    ]
+    assert "Filled 6 field(s)" in call_text(web, "browser_fill_form", {"fields": fields})
+    call_text(web, "browser_press", {"selector": "#email", "key": "Enter"})
+    assert site.submissions[-1] == {
+        "name": "Grace Hopper",
+        "email": "grace@example.org",
+        "size": "m",
+        "colour": "green",
+        "note": "",
+    }
+    bad = [{"selector": "#name", "value": "x"}, {"selector": "#gift", "value": "maybe"}]
+    call_text(web, "browser_open", {"url": site.url + "/"})
+    message = web.error("browser_fill_form", {"fields": bad})
+    assert "#gift is a checkbox: set it to true or false" in message, message
+
+
 def test_wrong_targets_give_errors_that_say_what_to_do(web, site):
     call_text(web, "browser_open", {"url": site.url + "/"})
     button = ref_of(call_text(web, "browser_snapshot"), 'button "Send order"')
@@ -105,7 +131,7 @@ def test_wrong_targets_give_errors_that_say_what_to_do(web, site):
     call_text(web, "browser_open", {"url": site.url + "/a"})
     message = web.error("browser_click", {"ref": button})
     assert f"ref {button} is not in the latest browser_snapshot" in message, message
-    assert len(site.submissions) == 1, "a stale ref must not click whatever took its place"
+    assert len(site.submissions) == 2, "a stale ref must not click whatever took its place"
 
 
 def test_page_text_of_a_long_page_is_bounded_and_says_so(web, site):

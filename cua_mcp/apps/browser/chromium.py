@@ -73,6 +73,19 @@ class PageText:
 
 
 @dataclass(frozen=True)
+class FormField:
+    """One form field to set, named by a snapshot ref or a selector."""
+
+    value: str
+    ref: str | None = None
+    selector: str | None = None
+
+    @property
+    def target(self) -> str:
+        return self.ref or self.selector or ""
+
+
+@dataclass(frozen=True)
 class Acted:
     """What an action did: the tab it ended on, and tabs it opened."""
 
@@ -396,39 +409,32 @@ class Browser:
         _check_target(ref, selector)
         return await self._act(f"clicking {ref or selector}", lambda page: _click(page, ref, selector))
 
-    async def fill(self, ref: str | None, selector: str | None, text: str) -> Acted:
-        """Type into a text field (replacing its text), or check/uncheck a checkbox, radio or switch
-        with text true/false."""
-        _check_target(ref, selector)
+    async def fill(self, fields: list[FormField]) -> Acted:
+        """Set form fields in order: a text field's whole text, a checkbox, radio or switch (value
+        true/false), a drop-down's option (label or value)."""
+        for field in fields:
+            _check_target(field.ref, field.selector)
 
         async def fill(page: Page) -> None:
-            target = await _locate(page, ref, selector)
-            kind = await target.evaluate("e => (e.getAttribute('role') || e.type || '').toLowerCase()")
-            if kind in ("checkbox", "radio", "switch", "menuitemcheckbox"):
-                wanted = text.strip().lower()
-                if wanted not in _TRUTHS:
-                    raise InvalidArgumentError(
-                        f"{ref or selector} is a {kind}: fill it with true or false (or click it)."
-                    )
-                await target.set_checked(_TRUTHS[wanted])
-            else:
-                await target.fill(text)
+            for done, field in enumerate(fields):
+                try:
+                    await _set_field(await _locate(page, field.ref, field.selector), field.value, field.target)
+                except PlaywrightError as exc:
+                    raise self._translate(
+                        exc, f"filling {field.target} (field {done + 1}; those before it are set)"
+                    ) from None
 
-        return await self._act(f"filling {ref or selector}", fill)
+        what = fields[0].target if len(fields) == 1 else f"{len(fields)} fields"
+        return await self._act(f"filling {what}", fill)
 
     async def select(self, ref: str | None, selector: str | None, option: str) -> Acted:
         _check_target(ref, selector)
+        what = ref or selector or ""
 
         async def select(page: Page) -> None:
-            target = await _locate(page, ref, selector)
-            # Playwright would wait its whole timeout for an option that is not there: say which there are.
-            options = await target.evaluate("e => Array.from(e.options || [], o => [o.label, o.value])")
-            if not any(option in pair for pair in options):
-                labels = ", ".join(repr(label) for label, _value in options[:50]) or "none"
-                raise InvalidArgumentError(f"{ref or selector} has no option {option!r}; its options: {labels}.")
-            await target.select_option(option)
+            await _select(await _locate(page, ref, selector), option, what)
 
-        return await self._act(f"selecting {option!r} in {ref or selector}", select)
+        return await self._act(f"selecting {option!r} in {what}", select)
 
     async def press(self, key: str, ref: str | None, selector: str | None) -> Acted:
         if ref is None and selector is None:
@@ -482,6 +488,34 @@ def _check_target(ref: str | None, selector: str | None) -> None:
         raise InvalidArgumentError(
             "give exactly one of ref (from browser_snapshot, e.g. e12) or selector (CSS or Playwright)."
         )
+
+
+_KIND = "e => e.tagName === 'SELECT' ? 'select' : (e.getAttribute('role') || e.type || '').toLowerCase()"
+_CHECKABLE = ("checkbox", "radio", "switch", "menuitemcheckbox")
+
+
+async def _set_field(target: Locator, value: str, what: str) -> None:
+    kind = await target.evaluate(_KIND)
+    if kind == "select":
+        await _select(target, value, what)
+    elif kind in _CHECKABLE:
+        wanted = _TRUTHS.get(value.strip().lower())
+        if wanted is None:
+            raise InvalidArgumentError(f"{what} is a {kind}: set it to true or false (or click it).")
+        await target.set_checked(wanted)
+    else:
+        await target.fill(value)
+
+
+async def _select(target: Locator, option: str, what: str) -> None:
+    # Playwright would wait its whole timeout for an option that is not there: say which there are.
+    options = await target.evaluate("e => e.options ? Array.from(e.options, o => [o.label, o.value]) : null")
+    if options is None:
+        raise InvalidArgumentError(f"{what} is not a drop-down (<select>): use browser_fill or browser_click on it.")
+    if not any(option in pair for pair in options):
+        labels = ", ".join(repr(label) for label, _value in options[:50]) or "none"
+        raise InvalidArgumentError(f"{what} has no option {option!r}; its options: {labels}.")
+    await target.select_option(option)
 
 
 async def _click(page: Page, ref: str | None, selector: str | None) -> None:
