@@ -125,6 +125,10 @@ def test_wrong_targets_give_errors_that_say_what_to_do(web, site):
     assert "has no option 'Huge'; its options: 'Small', 'Medium', 'Large'" in message, message
     message = web.error("browser_fill", {"selector": "input", "text": "x"})
     assert "matches more than one element" in message and "ref from browser_snapshot" in message, message
+    message = web.error("browser_fill", {"selector": "#coupon", "text": "FREE"})
+    assert "#coupon is disabled" in message, message
+    message = web.error("browser_select", {"selector": "#name", "option": "Large"})
+    assert "#name is not a drop-down" in message, message
     message = web.error("browser_fill", {"selector": "#nothing-here", "text": "x"})
     assert "timed out" in message and "browser_snapshot" in message, message
 

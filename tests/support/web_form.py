@@ -22,6 +22,7 @@ FORM = """<!doctype html><html><head><title>Order form</title></head><body>
   </select></label></p>
   <p><label><input type="checkbox" name="gift" id="gift"> Gift wrap</label></p>
   <p><label>Note <textarea name="note" id="note"></textarea></label></p>
+  <p><label>Coupon <input name="coupon" id="coupon" disabled></label></p>
   <p><button type="submit">Send order</button></p>
 </form></body></html>"""
 

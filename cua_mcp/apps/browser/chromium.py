@@ -432,7 +432,7 @@ class Browser:
         what = ref or selector or ""
 
         async def select(page: Page) -> None:
-            await _select(await _locate(page, ref, selector), option, what)
+            await _set_field(await _locate(page, ref, selector), option, what, select_only=True)
 
         return await self._act(f"selecting {option!r} in {what}", select)
 
@@ -490,32 +490,68 @@ def _check_target(ref: str | None, selector: str | None) -> None:
         )
 
 
-_KIND = "e => e.tagName === 'SELECT' ? 'select' : (e.getAttribute('role') || e.type || '').toLowerCase()"
-_CHECKABLE = ("checkbox", "radio", "switch", "menuitemcheckbox")
+# One round trip per field, in the page: check it can be used as a person would (visible, enabled,
+# writable), then set it the way a page's scripts expect (the native value setter, so frameworks
+# that track values see it, then input and change events; a click for a checkbox). Fields it does not
+# know (contenteditable, date and number inputs, ARIA widgets) go to Playwright's own fill/set_checked.
+_SET_FIELD = """(e, [value, truth, selectOnly]) => {
+  const tag = e.tagName, type = (e.type || '').toLowerCase(), role = (e.getAttribute('role') || '').toLowerCase();
+  if (!e.isConnected || !(e.offsetWidth || e.offsetHeight || e.getClientRects().length)) return {status: 'hidden'};
+  if (e.disabled || e.getAttribute('aria-disabled') === 'true') return {status: 'disabled'};
+  const changed = () => {
+    e.dispatchEvent(new Event('input', {bubbles: true}));
+    e.dispatchEvent(new Event('change', {bubbles: true}));
+    return {status: 'ok'};
+  };
+  if (selectOnly && tag !== 'SELECT') return {status: 'not-select'};
+  if (tag === 'SELECT') {
+    const option = Array.from(e.options).find(o => o.label === value || o.value === value);
+    if (!option) return {status: 'no-option', options: Array.from(e.options, o => o.label)};
+    e.focus();
+    e.value = option.value;
+    return changed();
+  }
+  const box = tag === 'INPUT' && (type === 'checkbox' || type === 'radio');
+  if (box || ['checkbox', 'radio', 'switch', 'menuitemcheckbox'].includes(role)) {
+    if (truth === null) return {status: 'checkable', kind: box ? type : role};
+    if (!box) return {status: 'set-checked'};
+    if (e.checked !== truth) e.click();
+    return {status: e.checked === truth ? 'ok' : 'unchanged'};
+  }
+  const text = tag === 'TEXTAREA' || (tag === 'INPUT' && ['', 'text', 'email', 'password', 'search', 'tel', 'url'].includes(type));
+  if (!text) return {status: 'fill'};
+  if (e.readOnly) return {status: 'readonly'};
+  e.focus();
+  const proto = tag === 'INPUT' ? HTMLInputElement.prototype : HTMLTextAreaElement.prototype;
+  Object.getOwnPropertyDescriptor(proto, 'value').set.call(e, value);
+  return changed();
+}"""
 
 
-async def _set_field(target: Locator, value: str, what: str) -> None:
-    kind = await target.evaluate(_KIND)
-    if kind == "select":
-        await _select(target, value, what)
-    elif kind in _CHECKABLE:
-        wanted = _TRUTHS.get(value.strip().lower())
-        if wanted is None:
-            raise InvalidArgumentError(f"{what} is a {kind}: set it to true or false (or click it).")
-        await target.set_checked(wanted)
-    else:
+async def _set_field(target: Locator, value: str, what: str, select_only: bool = False) -> None:
+    truth = _TRUTHS.get(value.strip().lower())
+    outcome = await target.evaluate(_SET_FIELD, [value, truth, select_only])
+    status = outcome["status"]
+    if status == "no-option":
+        labels = ", ".join(repr(label) for label in outcome["options"][:50]) or "none"
+        raise InvalidArgumentError(f"{what} has no option {value!r}; its options: {labels}.")
+    if status == "fill":
         await target.fill(value)
+    elif status == "set-checked" and truth is not None:
+        await target.set_checked(truth)
+    elif status != "ok":
+        raise InvalidArgumentError(f"{what} {_FIELD_PROBLEMS[status].format(**outcome)}")
 
 
-async def _select(target: Locator, option: str, what: str) -> None:
-    # Playwright would wait its whole timeout for an option that is not there: say which there are.
-    options = await target.evaluate("e => e.options ? Array.from(e.options, o => [o.label, o.value]) : null")
-    if options is None:
-        raise InvalidArgumentError(f"{what} is not a drop-down (<select>): use browser_fill or browser_click on it.")
-    if not any(option in pair for pair in options):
-        labels = ", ".join(repr(label) for label, _value in options[:50]) or "none"
-        raise InvalidArgumentError(f"{what} has no option {option!r}; its options: {labels}.")
-    await target.select_option(option)
+_FIELD_PROBLEMS = {
+    "hidden": "is not visible: scroll to it or wait for it with browser_wait_for (a styled checkbox: click its label).",
+    "disabled": "is disabled: fill the fields it depends on first, or wait with browser_wait_for.",
+    "readonly": "is read-only.",
+    "checkable": "is a {kind}: set it to true or false (or click it).",
+    "not-select": "is not a drop-down (<select>): use browser_fill or browser_click on it.",
+    "unchanged": "did not change when clicked (the page handles it itself): click it with browser_click and look "
+    "with browser_snapshot.",
+}
 
 
 async def _click(page: Page, ref: str | None, selector: str | None) -> None:
