@@ -223,3 +223,13 @@ def test_chromium_killed_mid_call_gives_an_error_and_the_next_open_starts_it_aga
 
     reopened = web.call("browser_open", {"url": site.url + "/b"}, timeout=START_S)
     assert reopened["started"] is True and reopened["tab"]["title"] == "Page B"
+
+
+def test_closing_the_last_tab_closes_chromium_and_launch_starts_it_on_its_url(web, site):
+    for _ in web.call("browser_tabs")["tabs"][1:]:
+        web.call("browser_close_tab")
+    assert "the last one: Chromium closed" in call_text(web, "browser_close_tab")
+    assert "not running" in web.error("browser_tabs")
+    launched = call_text(web, "launch", {"app": "chromium", "args": [site.url + "/c"]}, timeout=START_S)
+    assert '"Page C - Chromium"' in launched, launched
+    assert [t["url"] for t in web.call("browser_tabs")["tabs"]] == [site.url + "/c"]

@@ -9,7 +9,7 @@ import json
 from typing import Annotated, Any
 
 from mcp.types import CallToolResult
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from cua_mcp.apps.browser import Acted, Browser, FormField, Tab
 from cua_mcp.errors import InvalidArgumentError
@@ -37,6 +37,8 @@ _EVAL_CHARS = 20_000
 
 
 class FieldValue(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
     ref: Ref = None
     selector: Selector = None
     value: str = Field(

@@ -259,8 +259,9 @@ class Browser:
         urls = [check_url(a) for a in args]
         before = {w.id for w in await self._desktop.list_windows()}
         started = await self.start()
-        for url in urls:
-            await self.open(url, new_tab=True)
+        for index, url in enumerate(urls):
+            # A browser started now shows one blank tab: the first URL goes there.
+            await self.open(url, new_tab=not (started and index == 0))
         spec = self._desktop.launcher.catalog.get(self.app)
         deadline = asyncio.get_running_loop().time() + spec.wait_seconds
         while True:
