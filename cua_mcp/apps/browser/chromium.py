@@ -491,68 +491,43 @@ def _check_target(ref: str | None, selector: str | None) -> None:
         )
 
 
-# One round trip per field, in the page: check it can be used as a person would (visible, enabled,
-# writable), then set it the way a page's scripts expect (the native value setter, so frameworks
-# that track values see it, then input and change events; a click for a checkbox). Fields it does not
-# know (contenteditable, date and number inputs, ARIA widgets) go to Playwright's own fill/set_checked.
-_SET_FIELD = """(e, [value, truth, selectOnly]) => {
-  const tag = e.tagName, type = (e.type || '').toLowerCase(), role = (e.getAttribute('role') || '').toLowerCase();
-  if (!e.isConnected || !(e.offsetWidth || e.offsetHeight || e.getClientRects().length)) return {status: 'hidden'};
-  if (e.disabled || e.getAttribute('aria-disabled') === 'true') return {status: 'disabled'};
-  const changed = () => {
-    e.dispatchEvent(new Event('input', {bubbles: true}));
-    e.dispatchEvent(new Event('change', {bubbles: true}));
-    return {status: 'ok'};
-  };
-  if (selectOnly && tag !== 'SELECT') return {status: 'not-select'};
-  if (tag === 'SELECT') {
-    const option = Array.from(e.options).find(o => o.label === value || o.value === value);
-    if (!option) return {status: 'no-option', options: Array.from(e.options, o => o.label)};
-    e.focus();
-    e.value = option.value;
-    return changed();
-  }
-  const box = tag === 'INPUT' && (type === 'checkbox' || type === 'radio');
-  if (box || ['checkbox', 'radio', 'switch', 'menuitemcheckbox'].includes(role)) {
-    if (truth === null) return {status: 'checkable', kind: box ? type : role};
-    if (!box) return {status: 'set-checked'};
-    if (e.checked !== truth) e.click();
-    return {status: e.checked === truth ? 'ok' : 'unchanged'};
-  }
-  const text = tag === 'TEXTAREA' || (tag === 'INPUT' && ['', 'text', 'email', 'password', 'search', 'tel', 'url'].includes(type));
-  if (!text) return {status: 'fill'};
-  if (e.readOnly) return {status: 'readonly'};
-  e.focus();
-  const proto = tag === 'INPUT' ? HTMLInputElement.prototype : HTMLTextAreaElement.prototype;
-  Object.getOwnPropertyDescriptor(proto, 'value').set.call(e, value);
-  return changed();
-}"""
+# Playwright's own actions, tried in the order that costs a text field one call: they run in its
+# utility context, while any `evaluate` in the page's context first injects Playwright's script
+# there (200-500 ms a page on a loaded machine, measured). Each refusal comes back at once.
+_OPTION_WAIT_MS = 2000  # an option that exists is chosen at once; a missing one is listed after this
 
 
 async def _set_field(target: Locator, value: str, what: str, select_only: bool = False) -> None:
+    """Set a text field's text, a checkbox/radio/switch (value true/false) or a drop-down's option."""
     truth = _TRUTHS.get(value.strip().lower())
-    outcome = await target.evaluate(_SET_FIELD, [value, truth, select_only])
-    status = outcome["status"]
-    if status == "no-option":
-        labels = ", ".join(repr(label) for label in outcome["options"][:50]) or "none"
-        raise InvalidArgumentError(f"{what} has no option {value!r}; its options: {labels}.")
-    if status == "fill":
-        await target.fill(value)
-    elif status == "set-checked" and truth is not None:
-        await target.set_checked(truth)
-    elif status != "ok":
-        raise InvalidArgumentError(f"{what} {_FIELD_PROBLEMS[status].format(**outcome)}")
-
-
-_FIELD_PROBLEMS = {
-    "hidden": "is not visible: scroll to it or wait for it with browser_wait_for (a styled checkbox: click its label).",
-    "disabled": "is disabled: fill the fields it depends on first, or wait with browser_wait_for.",
-    "readonly": "is read-only.",
-    "checkable": "is a {kind}: set it to true or false (or click it).",
-    "not-select": "is not a drop-down (<select>): use browser_fill or browser_click on it.",
-    "unchanged": "did not change when clicked (the page handles it itself): click it with browser_click and look "
-    "with browser_snapshot.",
-}
+    if await target.is_disabled():
+        raise InvalidArgumentError(f"{what} is disabled: fill the fields it depends on first, or wait for it.")
+    if not select_only:
+        try:
+            await target.fill(value)
+            return
+        except PlaywrightError as exc:
+            message = str(exc)
+            kind = next((k for k in ("checkbox", "radio") if f'type "{k}" cannot be filled' in message), None)
+            if kind is not None:
+                if truth is None:
+                    raise InvalidArgumentError(f"{what} is a {kind}: set it to true or false.") from None
+                await target.set_checked(truth)
+                return
+            if "Element is not an <input>" not in message:
+                raise
+    try:
+        await target.select_option(value, timeout=_OPTION_WAIT_MS)
+    except PlaywrightTimeout:
+        labels = ", ".join(repr(label.strip()) for label in await target.locator("option").all_text_contents())
+        raise InvalidArgumentError(f"{what} has no option {value!r}; its options: {labels or 'none'}.") from None
+    except PlaywrightError as exc:
+        if "not a <select>" not in str(exc):
+            raise
+        if select_only or truth is None:
+            kind = "a drop-down (<select>)" if select_only else "a field that takes text or a choice"
+            raise InvalidArgumentError(f"{what} is not {kind}: use browser_click on it.") from None
+        await target.set_checked(truth)  # an ARIA checkbox or switch
 
 
 async def _click(page: Page, ref: str | None, selector: str | None) -> None:
