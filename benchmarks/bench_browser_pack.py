@@ -53,6 +53,7 @@ class Tally:
     images: int = 0
     seconds: float = 0.0
     texts: list[str] = field(default_factory=list)
+    per_tool: dict[str, float] = field(default_factory=dict)  # seconds spent in each tool
 
 
 class Counted:
@@ -63,7 +64,9 @@ class Counted:
         self.tally = tally
 
     def __call__(self, name: str, arguments: dict[str, Any] | None = None) -> str:
+        started = time.perf_counter()
         result = self._client.call_raw(name, arguments or {}, timeout=120)
+        self.tally.per_tool[name] = self.tally.per_tool.get(name, 0.0) + time.perf_counter() - started
         if result.is_error:
             raise SystemExit(f"{name}({arguments}) failed: {error_text(result)}")
         text = "\n".join(c.text for c in result.content if c.type == "text")
@@ -214,6 +217,10 @@ def main() -> None:
         pack, snapshots = pack_runs(session, site, args.runs, args.snapshot_runs)
     print(f"Web form, {args.runs} runs each way (medians); both ways made the site receive {EXPECTED}.\n")
     print(table([("fill and submit a web form", gui, pack)]))
+    for way, tallies in (("GUI tools", gui), ("browser pack", pack)):
+        tools = sorted({name for t in tallies for name in t.per_tool})
+        spent = ", ".join(f"{name} {statistics.median(t.per_tool.get(name, 0) for t in tallies):.2f}" for name in tools)
+        print(f"\n{way}, seconds per tool (median of the runs' totals): {spent}")
     print(f"\nSnapshot of the same form page in the same Chromium, p50 of {args.snapshot_runs}:\n")
     print("| tool | p50 ms | text chars |\n|---|---|---|")
     for tool, (p50, chars) in snapshots.items():

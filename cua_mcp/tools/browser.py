@@ -34,6 +34,7 @@ Selector = Annotated[
     ),
 ]
 _EVAL_CHARS = 20_000
+Offset = Annotated[int, Field(ge=0, le=10_000_000, description="Start at this character.")]
 
 
 class FieldValue(BaseModel):
@@ -68,19 +69,14 @@ class CloseTabResult(BaseModel):
     tabs: list[TabInfo] = Field(description="The tabs left; empty when the last one closed (and Chromium with it).")
 
 
-class PageTextResult(BaseModel):
+class PagePart(BaseModel):
     tab: TabInfo
-    text: str
+    text: str = Field(
+        description='The page\'s text, or its ARIA snapshot (one element a line: - button "Send" [ref=e7]).'
+    )
     offset: int
-    total_chars: int = Field(description="Length of the page's whole text.")
-    cut: bool = Field(description="More text follows: call again with offset = offset + len(text).")
-
-
-class SnapshotResult(BaseModel):
-    tab: TabInfo
-    snapshot: str = Field(description='ARIA snapshot, one element a line: - button "Send" [ref=e7]')
-    total_chars: int
-    cut: bool
+    total_chars: int = Field(description="Length of the whole text.")
+    cut: bool = Field(description="More follows: call again with offset = offset + len(text).")
 
 
 class ActionResult(BaseModel):
@@ -110,13 +106,6 @@ def _acted(done: str, acted: Acted) -> CallToolResult:
     result = ActionResult(done=done, tab=_tab(acted.tab), new_tabs=acted.new_tabs)
     opened = f" It opened {acted.new_tabs} new tab(s); the newest is now active." if acted.new_tabs else ""
     return reply(result, f"{done}.{opened} Active tab now:\n{_tab_line(acted.tab)}")
-
-
-def _cut_note(shown: int, offset: int, total: int, call: str) -> str:
-    end = offset + shown
-    if end >= total:
-        return ""
-    return f"\n[cut: showed characters {offset}..{end} of {total}; call {call} with offset={end} for more]"
 
 
 def register(tools: ToolRegistrar, browser: Browser) -> None:
@@ -175,47 +164,39 @@ def register(tools: ToolRegistrar, browser: Browser) -> None:
         listing = "\n".join(_tab_line(t) for t in tabs)
         return reply(result, f"Closed tab {closed.index}. Tabs left:\n{listing}")
 
+    def _part(tool: str, what: str, tab: Tab, whole: str, offset: int, max_chars: int) -> CallToolResult:
+        shown = whole[offset : offset + max_chars]
+        end = offset + len(shown)
+        result = PagePart(tab=_tab(tab), text=shown, offset=offset, total_chars=len(whole), cut=end < len(whole))
+        note = f"\n[cut: showed characters {offset}..{end} of {len(whole)}; call {tool} with offset={end} for more]"
+        return reply(result, f"{what} of tab {tab.index}:\n{_tab_line(tab)}\n\n{shown}{note if result.cut else ''}")
+
     @tools.tool(group=group, title="Read the page's text", read_only=True, idempotent=True, untrusted_text=True)
     async def browser_page_text(
-        offset: Annotated[int, Field(ge=0, le=10_000_000, description="Start at this character.")] = 0,
+        offset: Offset = 0,
         max_chars: Annotated[
             int, Field(ge=100, le=100_000, description="Return at most this many characters.")
         ] = 20_000,
-    ) -> Annotated[CallToolResult, PageTextResult]:
+    ) -> Annotated[CallToolResult, PagePart]:
         """The readable text of the active tab as a person sees it (hidden elements left out), bounded;
         says when it was cut and how to read on. Cheaper than screenshots for reading articles, results
         and messages; to act on elements use browser_snapshot."""
-        page = await browser.page_text(offset, max_chars)
-        result = PageTextResult(
-            tab=_tab(page.tab),
-            text=page.text,
-            offset=offset,
-            total_chars=page.total,
-            cut=offset + len(page.text) < page.total,
-        )
-        note = _cut_note(len(page.text), offset, page.total, "browser_page_text")
-        body = f"{_tab_line(page.tab)}\n\n{page.text}"
-        return reply(result, f"Text of tab {page.tab.index}:\n{body}{note}")
+        tab, text = await browser.page_text()
+        return _part("browser_page_text", "Text", tab, text, offset, max_chars)
 
     @tools.tool(group=group, title="Snapshot the page's elements", read_only=True, idempotent=True, untrusted_text=True)
     async def browser_snapshot(
-        offset: Annotated[int, Field(ge=0, le=10_000_000, description="Start at this character.")] = 0,
+        offset: Offset = 0,
         max_chars: Annotated[
             int, Field(ge=500, le=200_000, description="Return at most this many characters.")
         ] = 40_000,
-    ) -> Annotated[CallToolResult, SnapshotResult]:
+    ) -> Annotated[CallToolResult, PagePart]:
         """The active tab's accessibility (ARIA) snapshot, in Playwright MCP's format: one element a line,
         indented, with role, name, states and a ref (`- textbox "Email" [ref=e5]`). Pass a ref to
-        browser_click, browser_fill, browser_select or browser_press. Refs hold until the next snapshot
-        of the tab. Faster and more exact than a desktop snapshot or a screenshot for web pages."""
+        browser_click, browser_fill, browser_fill_form, browser_select or browser_press. Refs hold until the
+        next snapshot of the tab. Faster and more exact than a desktop snapshot or a screenshot for web pages."""
         tab, snapshot = await browser.snapshot()
-        shown = snapshot[offset : offset + max_chars]
-        result = SnapshotResult(
-            tab=_tab(tab), snapshot=shown, total_chars=len(snapshot), cut=offset + len(shown) < len(snapshot)
-        )
-        note = _cut_note(len(shown), offset, len(snapshot), "browser_snapshot")
-        body = f"{_tab_line(tab)}\n\n{shown}"
-        return reply(result, f"Snapshot of tab {tab.index}:\n{body}{note}")
+        return _part("browser_snapshot", "Snapshot", tab, snapshot, offset, max_chars)
 
     @tools.tool(group=group, title="Click a page element", read_only=False, open_world=True, untrusted_text=True)
     async def browser_click(ref: Ref = None, selector: Selector = None) -> Annotated[CallToolResult, ActionResult]:

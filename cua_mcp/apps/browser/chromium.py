@@ -65,14 +65,6 @@ class Opened:
 
 
 @dataclass(frozen=True)
-class PageText:
-    tab: Tab
-    text: str
-    offset: int
-    total: int  # characters of the whole text
-
-
-@dataclass(frozen=True)
 class FormField:
     """One form field to set, named by a snapshot ref or a selector."""
 
@@ -367,11 +359,13 @@ class Browser:
 
     # ----- reading -------------------------------------------------------------------------
 
-    async def page_text(self, offset: int, limit: int) -> PageText:
-        async def job() -> PageText:
+    async def page_text(self) -> tuple[Tab, str]:
+        """The active tab's readable text (hidden elements left out), whole."""
+
+        async def job() -> tuple[Tab, str]:
             page = self._page()
-            text = await page.locator("body").inner_text() if await page.locator("body").count() else ""
-            return PageText(await self._tab(page), text[offset : offset + limit], offset, len(text))
+            body = page.locator("body")
+            return await self._tab(page), await body.inner_text() if await body.count() else ""
 
         return await self._call(job, ACTION_TIMEOUT_S + _MARGIN_S, "reading the page's text")
 
