@@ -111,7 +111,10 @@ def _acted(done: str, acted: Acted) -> CallToolResult:
 def register(tools: ToolRegistrar, browser: Browser) -> None:
     group = "browser"
 
-    @tools.tool(group=group, title="Open a web page", read_only=False, open_world=True, untrusted_text=True)
+    # Starting Chromium (up to 60 s on a loaded machine) and then loading the page (up to 30 s).
+    @tools.tool(
+        group=group, title="Open a web page", read_only=False, open_world=True, untrusted_text=True, deadline_s=120
+    )
     async def browser_open(
         url: Annotated[
             str,
