@@ -33,6 +33,7 @@ from playwright.async_api import TimeoutError as PlaywrightTimeout
 
 from cua_mcp.apps.browser.urls import check_url
 from cua_mcp.errors import BrowserError, BrowserNotRunningError, InvalidArgumentError
+from cua_mcp.sandbox.workspace import Workspace
 from cua_mcp.sandbox.x11.windows import WindowInfo
 
 if TYPE_CHECKING:
@@ -165,18 +166,22 @@ class Browser:
         """Start Chromium unless it runs; True when this call started it."""
         if self.running:
             return False
-        spec = self._desktop.launcher.catalog.get(self.app)
-        argv, env = self._desktop.launcher.app_command(spec, [])
-        return await self._call(lambda: self._start(argv, env), START_TIMEOUT_S + _MARGIN_S, "starting")
+        launcher = self._desktop.launcher
+        argv, env = launcher.app_command(launcher.catalog.get(self.app), [])
+        profile = next((Path(a.removeprefix(_PROFILE_FLAG)) for a in argv if a.startswith(_PROFILE_FLAG)), None)
+        profile = profile or launcher.data_dir / self.app
+        if profile.is_relative_to(launcher.home):
+            # Made by the server and given to the desktop's user, whom a confined Chromium runs as;
+            # Playwright would make it as the server's user, and Chromium could not lock it.
+            Workspace(launcher.home).make_folder(profile.relative_to(launcher.home).as_posix())
+        return await self._call(lambda: self._start(argv, env, profile), START_TIMEOUT_S + _MARGIN_S, "starting")
 
-    async def _start(self, argv: list[str], env: dict[str, str]) -> bool:
+    async def _start(self, argv: list[str], env: dict[str, str], profile: Path) -> bool:
         if self._start_lock is None:
             self._start_lock = asyncio.Lock()
         async with self._start_lock:
             if self._context is not None:
                 return False
-            profile = next((Path(a.removeprefix(_PROFILE_FLAG)) for a in argv if a.startswith(_PROFILE_FLAG)), None)
-            profile = profile or self._desktop.launcher.data_dir / self.app
             if self._playwright is None:
                 self._playwright = await async_playwright().start()
             context = await self._playwright.chromium.launch_persistent_context(
