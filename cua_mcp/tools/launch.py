@@ -4,16 +4,25 @@
 """
 
 import inspect
-from typing import Annotated
+from collections.abc import Mapping
+from typing import Annotated, Protocol
 
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from cua_mcp.errors import PolicyDenied
 from cua_mcp.sandbox.desktop import Desktop
+from cua_mcp.sandbox.x11.windows import WindowInfo
 from cua_mcp.tools._registry import ToolRegistrar
 from cua_mcp.tools._text import reply
 from cua_mcp.tools.windows import Window, to_model, window_line
+
+
+class ServerDrivenApp(Protocol):
+    """An app the server starts and drives through its own API (Chromium over DevTools): `launch`
+    hands it the start, so the GUI and the app's tool pack act on one instance."""
+
+    async def launch(self, args: list[str]) -> tuple[int | None, WindowInfo | None]: ...
 
 
 class LaunchResult(BaseModel):
@@ -24,8 +33,9 @@ class LaunchResult(BaseModel):
     done: str
 
 
-def register(tools: ToolRegistrar, desktop: Desktop) -> None:
+def register(tools: ToolRegistrar, desktop: Desktop, driven: Mapping[str, ServerDrivenApp] | None = None) -> None:
     launcher = desktop.launcher
+    driven = driven or {}
     offered = [spec for spec in launcher.catalog.apps.values() if spec.group in tools.groups]
     catalog = "; ".join(f"{spec.name}: {spec.description}" if spec.description else spec.name for spec in offered)
 
@@ -46,8 +56,10 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
                 f"{spec.name} runs any command typed into it, so it belongs to the {spec.group} group, which is off: "
                 f"the person running the server can enable it with --allow {spec.group}."
             )
-        before = {w.id for w in await desktop.list_windows()}
         confined = spec.sandboxed and launcher.confined
+        if spec.name in driven:
+            return await _driven(driven[spec.name], spec.name, list(args), confined)
+        before = {w.id for w in await desktop.list_windows()}
         # On the event loop's thread on purpose: bubblewrap's --die-with-parent follows the forking thread.
         popen = launcher.start_app(spec, args)
         how = f"pid {popen.pid}{', confined' if confined else ''}"
@@ -60,6 +72,17 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         done = f"{spec.name} is open: window {model.id} {model.title!r}"
         result = LaunchResult(app=spec.name, pid=popen.pid, confined=confined, window=model, done=done)
         return reply(result, f"{spec.name} is open ({how}):\n{window_line(model)}")
+
+    async def _driven(app: ServerDrivenApp, name: str, args: list[str], confined: bool) -> CallToolResult:
+        pid, window = await app.launch(args)
+        how = f"pid {pid}{', confined' if confined else ''}; its tool pack drives the same instance"
+        if window is None:
+            result = LaunchResult(app=name, pid=pid or 0, confined=confined, window=None, done=f"started {name}")
+            return reply(result, f"Started {name} ({how}); its window has not shown yet.")
+        model = to_model(window, desktop)
+        done = f"{name} is open: window {model.id} {model.title!r}"
+        result = LaunchResult(app=name, pid=pid or 0, confined=confined, window=model, done=done)
+        return reply(result, f"{name} is open ({how}):\n{window_line(model)}")
 
     # The description lists the catalog, so the model knows the names without a failed call.
     launch.__doc__ = f"{inspect.cleandoc(launch.__doc__ or '')}\n\nThe catalog: {catalog}."
