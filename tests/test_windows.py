@@ -104,8 +104,10 @@ def test_close(session, server, apps):
     assert "Calculator" not in [w["title"] for w in server.call("list_windows")["windows"]]
 
 
-def test_launch_without_waiting(server):
-    started = server.call("launch", {"app": "xterm", "wait": False})
-    assert started["pid"] > 0 and started["window"] is None
-    wait_until(lambda: any(w["app"] == "XTerm" for w in server.call("list_windows")["windows"]), what="xterm window")
-    server.call("window_op", {"window": "XTerm", "op": "close"})
+def test_launch_without_waiting(session):
+    with attached_server(session, "--allow", "shell") as server:  # xterm is in the shell group
+        started = server.call("launch", {"app": "xterm", "wait": False})
+        assert started["pid"] > 0 and started["window"] is None
+        listed = lambda: server.call("list_windows")["windows"]  # noqa: E731
+        wait_until(lambda: any(w["app"] == "XTerm" for w in listed()), what="xterm window")
+        server.call("window_op", {"window": "XTerm", "op": "close"})
