@@ -14,7 +14,8 @@ SCALE = 1920 / 1280  # screen pixels per agent unit on the default 1920x1080 san
 @pytest.fixture(scope="module")
 def server(session, tmp_path_factory):
     workspace = tmp_path_factory.mktemp("workspace")
-    with attached_server(session, "--workspace", str(workspace)) as mcp:
+    # The shell group: xterm, the lightest app to launch without waiting, is a terminal.
+    with attached_server(session, "--workspace", str(workspace), "--allow", "shell") as mcp:
         yield mcp
 
 
@@ -104,10 +105,8 @@ def test_close(session, server, apps):
     assert "Calculator" not in [w["title"] for w in server.call("list_windows")["windows"]]
 
 
-def test_launch_without_waiting(session):
-    with attached_server(session, "--allow", "shell") as server:  # xterm is in the shell group
-        started = server.call("launch", {"app": "xterm", "wait": False})
-        assert started["pid"] > 0 and started["window"] is None
-        listed = lambda: server.call("list_windows")["windows"]  # noqa: E731
-        wait_until(lambda: any(w["app"] == "XTerm" for w in listed()), what="xterm window")
-        server.call("window_op", {"window": "XTerm", "op": "close"})
+def test_launch_without_waiting(server):
+    started = server.call("launch", {"app": "xterm", "wait": False})
+    assert started["pid"] > 0 and started["window"] is None
+    wait_until(lambda: any(w["app"] == "XTerm" for w in server.call("list_windows")["windows"]), what="xterm window")
+    server.call("window_op", {"window": "XTerm", "op": "close"})
