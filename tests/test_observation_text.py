@@ -120,3 +120,18 @@ def test_instructions_name_only_registered_tools(session):
     with attached_server(session) as full:
         assert {"click", "snapshot", "launch"} <= set(re.findall(r"`(\w+)`", full.instructions or ""))
         assert set(re.findall(r"`(\w+)`", full.instructions)) <= set(full.tool_names())
+
+
+def test_a_click_at_the_centre_of_a_box_focuses_that_element(client, factory):
+    client.call("activate_window", {"window": FACTORY})
+    fields = client.call("find", {"scope": FACTORY, "role": "textbox", "states": ["enabled"]})["elements"]
+    for field in fields[:2]:
+        x, y, w, h = field["box"]
+        client.call("click", {"x": x + w // 2, "y": y + h // 2})
+        assert wait_until(
+            lambda ref=field["ref"]: any(
+                e["ref"] == ref
+                for e in client.call("find", {"scope": FACTORY, "role": "textbox", "states": ["focused"]})["elements"]
+            ),
+            what=f"{field['ref']} focused",
+        )

@@ -15,7 +15,15 @@ import os
 import sys
 from typing import Any
 
-from cua_mcp.accessibility.backend import MAX_CELLS, WindowPicker, clean_text, keep_text, keep_value
+from cua_mcp.accessibility.backend import (
+    LABELLED_BY,
+    MAX_CELLS,
+    WindowPicker,
+    clean_text,
+    keep_text,
+    keep_value,
+    wants_label,
+)
 from cua_mcp.accessibility.dbus_backend import visible_range
 from cua_mcp.accessibility.model import AppInfo, Node
 
@@ -109,6 +117,11 @@ class PyatspiBackend:
             node.text = clean_text(text.getText(0, -1))
         if keep_value(node):
             node.value = float(acc.queryValue().currentValue)
+        if wants_label(node):
+            for relation in acc.getRelationSet():
+                if relation.getRelationType() == LABELLED_BY and relation.getNTargets():
+                    node.name = (relation.getTarget(0).name or "").strip()
+                    break
 
     def _walk(self, acc: Any, node: Node, gtk4: bool, depth: int, cells: bool) -> None:
         self._fill(acc, node)

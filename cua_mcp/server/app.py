@@ -68,7 +68,8 @@ def build_server(
     screen.register(registrar, desktop, a11y)
     input.register(registrar, desktop, a11y)
     accessibility.register(registrar, a11y)
-    for module in (windows, launch, clipboard, files, shell):
+    launch.register(registrar, desktop, a11y)
+    for module in (windows, clipboard, files, shell):
         module.register(registrar, desktop)
     # The SDK takes instructions only at construction; the low-level server reads them at each handshake.
     server._lowlevel_server.instructions = instructions({entry.name for entry in registrar.catalog})

@@ -3,12 +3,15 @@
 (Named launch.py: `tools/apps/` is the package of per-app tool packs.)
 """
 
+import asyncio
 import inspect
 from typing import Annotated
 
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
+from cua_mcp.accessibility.service import Accessibility
+from cua_mcp.errors import CuaError
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.tools._registry import ToolRegistrar
 from cua_mcp.tools._text import reply
@@ -23,7 +26,27 @@ class LaunchResult(BaseModel):
     done: str
 
 
-def register(tools: ToolRegistrar, desktop: Desktop) -> None:
+_TREE_WAIT_S = 15.0  # how long a new window's accessibility tree may take to become readable
+_TREE_POLL_S = 0.25
+
+
+async def _tree_ready(a11y: Accessibility, window_id: str) -> bool:
+    """Whether the window's accessibility tree became readable (its elements listed) within the bound."""
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + _TREE_WAIT_S
+    while True:
+        try:
+            snap = await a11y.snapshot(f"window:{window_id}", cells=False)
+            if any(root.children for root in snap.roots):
+                return True
+        except CuaError:
+            pass  # the bus or the app may still be starting
+        if loop.time() >= deadline:
+            return False
+        await asyncio.sleep(_TREE_POLL_S)
+
+
+def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None = None) -> None:
     launcher = desktop.launcher
     catalog = "; ".join(
         f"{spec.name}: {spec.description}" if spec.description else spec.name for spec in launcher.catalog.apps.values()
@@ -37,8 +60,8 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         ] = [],  # noqa: B006 - pydantic copies defaults
         wait: Annotated[bool, Field(description="Wait until the app's window is open and return it.")] = True,
     ) -> Annotated[CallToolResult, LaunchResult]:
-        """Start an app by its catalog name and (with wait=true) wait until its window is open; returns the
-        window (id, title, geometry) ready for activate_window and window_op. Files it opens or saves are
+        """Start an app by its catalog name and (with wait=true) wait until its window is open and its
+        elements can be read (snapshot, find); returns the window (id, title, geometry) ready for activate_window and window_op. Files it opens or saves are
         best kept in the workspace folder."""
         spec = launcher.catalog.get(app)
         before = {w.id for w in await desktop.list_windows()}
@@ -53,8 +76,16 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         window = await launcher.wait_for_window(spec, popen, before)
         model = to_model(window, desktop)
         done = f"{spec.name} is open: window {model.id} {model.title!r}"
+        if a11y is not None and not await _tree_ready(a11y, model.id):
+            done += (
+                f"; its accessibility tree was not readable within {_TREE_WAIT_S:g} s (the app may not be on the "
+                "accessibility bus): use screenshot, or snapshot again in a moment"
+            )
         result = LaunchResult(app=spec.name, pid=popen.pid, confined=confined, window=model, done=done)
-        return reply(result, f"{spec.name} is open ({how}):\n{window_line(model)}")
+        note = done.partition("; ")[2]
+        return reply(
+            result, f"{spec.name} is open ({how}):\n{window_line(model)}" + (f"\n[note: {note}]" if note else "")
+        )
 
     # The description lists the catalog, so the model knows the names without a failed call.
     launch.__doc__ = f"{inspect.cleandoc(launch.__doc__ or '')}\n\nThe catalog: {catalog}."
