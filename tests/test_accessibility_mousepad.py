@@ -84,6 +84,21 @@ def test_wait_for_text(client, mousepad):
     assert waited["met"] is False and "did not hold" in waited["detail"]
 
 
+def test_a_document_line_shows_where_the_caret_is(client, mousepad):
+    ref = editor_ref(client)
+    client.call("type_text", {"ref": ref, "text": "first line", "clear": True})
+    client.call("press_keys", {"keys": "Return"})
+    client.call("type_text", {"text": "second line"})
+    client.call("press_keys", {"keys": "Return"})
+    client.call("type_text", {"text": "third"})
+    client.call("press_keys", {"keys": "Up"})
+    line = wait_until(
+        lambda: next((x for x in client.text("snapshot").splitlines() if f"[ref={ref}]" in x and "caret" in x), None),
+        what="the caret's line",
+    )
+    assert line.endswith('= "first line\\nsecond line\\nthird" caret on line 2 of 3: "second line"'), line
+
+
 def test_closed_window_gives_a_stale_ref_error(client, mousepad):
     ref = editor_ref(client)
     for proc in mousepad.app_processes:

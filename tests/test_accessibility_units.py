@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cua_mcp.accessibility import grid, history, osworld, roles, search, text_format
+from cua_mcp.accessibility import backend, grid, history, osworld, roles, search, text_format
 from cua_mcp.accessibility.dbus_backend import a1_name, visible_range
 from cua_mcp.accessibility.model import Node
 from cua_mcp.accessibility.refs import RefTable
@@ -226,3 +226,10 @@ def test_wire_parses_what_jeepney_writes():
         parsed = _wire.parse(new_method_return(call, signature, body).serialise(serial=10))
         assert parsed.kind == _wire.METHOD_RETURN and parsed.reply_serial == 9
         assert parsed.body == body
+
+
+def test_a_document_shows_its_caret_line_and_a_nameless_field_its_label():
+    space = AgentSpace.for_screen(800, 600, None)
+    doc = node("text", "", SHOWN | {"editable", "multi line"}, text="a\nbb\nccc", caret=4)
+    assert text_format.format_line(doc, 0, space) == 'textbox multiline = "a\\nbb\\nccc" caret on line 2 of 3: "bb"'
+    assert backend.wants_label(node("spin button")) and not backend.wants_label(node("spin button", "Size"))

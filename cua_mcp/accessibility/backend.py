@@ -70,6 +70,11 @@ def wants_label(node: Node) -> bool:
     return not node.name.strip() and node.role in LABELLED_ROLES
 
 
+def keep_caret(node: Node) -> bool:
+    """An editable document: where its caret is tells a model which line it is editing."""
+    return keep_text(node) and "multi line" in node.states and "editable" in node.states
+
+
 def clean_text(text: str) -> str:
     # U+FFFC marks embedded objects; U+FFFD undecodable bytes: OSWorld drops both too.
     return text.replace("\ufffc", "").replace("\ufffd", "")[:TEXT_LIMIT]

@@ -26,6 +26,7 @@ from cua_mcp.accessibility.backend import (
     MAX_CELLS,
     WindowPicker,
     clean_text,
+    keep_caret,
     keep_text,
     keep_value,
     wants_label,
@@ -314,6 +315,11 @@ class _TreeRead:
         if keep_value(node):
             self.exchange.add(
                 [prop(node.bus, node.path, VALUE, "CurrentValue")], lambda _, value: _got_value(node, value)
+            )
+        if keep_caret(node):
+            self.exchange.add(
+                [prop(node.bus, node.path, TEXT, "CaretOffset")],
+                lambda _, at: setattr(node, "caret", at) if isinstance(at, int) and at >= 0 else None,
             )
         if wants_label(node):
             self.exchange.add(

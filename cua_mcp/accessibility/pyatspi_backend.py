@@ -20,6 +20,7 @@ from cua_mcp.accessibility.backend import (
     MAX_CELLS,
     WindowPicker,
     clean_text,
+    keep_caret,
     keep_text,
     keep_value,
     wants_label,
@@ -117,6 +118,8 @@ class PyatspiBackend:
             node.text = clean_text(text.getText(0, -1))
         if keep_value(node):
             node.value = float(acc.queryValue().currentValue)
+        if keep_caret(node) and (at := acc.queryText().caretOffset) >= 0:
+            node.caret = at
         if wants_label(node):
             for relation in acc.getRelationSet():
                 if relation.getRelationType() == LABELLED_BY and relation.getNTargets():
