@@ -8,7 +8,7 @@ from cua_mcp.accessibility import backend, grid, history, osworld, roles, search
 from cua_mcp.accessibility.dbus_backend import a1_name, visible_range
 from cua_mcp.accessibility.model import Node
 from cua_mcp.accessibility.refs import RefTable
-from cua_mcp.errors import InvalidArgumentError, StaleRefError
+from cua_mcp.errors import InvalidArgumentError, StaleRefError, UnknownRefError
 from cua_mcp.sandbox.space import AgentSpace
 
 SHOWN = frozenset({"showing", "visible", "enabled", "sensitive"})
@@ -30,8 +30,11 @@ def test_refs_are_stable_and_fail_closed():
     assert refs.ref_for(":1.6", "/a/1") == "e2"
     assert refs.ref_for(":1.5", "/a/1") == "e1"
     assert refs.resolve("e2") == (":1.6", "/a/1")
-    with pytest.raises(StaleRefError, match="take a new snapshot"):
+    with pytest.raises(UnknownRefError, match="no element e77 was ever given: take a snapshot"):
         refs.resolve("e77")
+    refs.forget("e2")
+    with pytest.raises(StaleRefError, match="ref e2 no longer exists: take a new snapshot"):
+        refs.resolve("e2")
     with pytest.raises(InvalidArgumentError):
         refs.resolve("button 3")
 

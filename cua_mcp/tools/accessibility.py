@@ -15,7 +15,7 @@ from cua_mcp.accessibility.model import Node
 from cua_mcp.accessibility.roles import state_test, web_role
 from cua_mcp.accessibility.search import Query, no_match
 from cua_mcp.accessibility.service import Accessibility
-from cua_mcp.errors import InvalidArgumentError
+from cua_mcp.errors import InvalidArgumentError, StaleRefError
 from cua_mcp.tools._registry import ToolRegistrar
 from cua_mcp.tools._text import reply
 
@@ -119,7 +119,7 @@ def element_model(node: Node, a11y: Accessibility) -> Element:
 def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
     history = SnapshotHistory()
 
-    @tools.tool(group="observe", title="Accessibility snapshot", read_only=True, idempotent=True)
+    @tools.tool(group="observe", title="Accessibility snapshot", read_only=True, idempotent=True, untrusted_text=True)
     async def snapshot(
         scope: Scope = "focused_window",
         mode: Annotated[
@@ -175,7 +175,7 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
         result = SnapshotResult(scope=snap.scope, text=text, nodes=listed, left_out=left_out, notes=snap.notes)
         return reply(result, shown)
 
-    @tools.tool(group="observe", title="Find elements", read_only=True, idempotent=True)
+    @tools.tool(group="observe", title="Find elements", read_only=True, idempotent=True, untrusted_text=True)
     async def find(
         role: Annotated[
             str | None,
@@ -212,7 +212,7 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
                 lines.append(f"[{result.more} more: narrow the search or raise limit]")
         return reply(result, "\n".join(lines + [f"[note: {note}]" for note in snap.notes]))
 
-    @tools.tool(group="observe", title="Read an element's text", read_only=True, idempotent=True)
+    @tools.tool(group="observe", title="Read an element's text", read_only=True, idempotent=True, untrusted_text=True)
     async def read_text(
         ref: Ref,
         offset: Annotated[int, Field(ge=0, le=100_000_000, description="First character.")] = 0,
@@ -302,7 +302,7 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
                     present = await a11y.element(ref)
                     if until == "text_contains":
                         _, present.text, _ = await a11y.read_text(ref, 0, None)
-                except Exception:
+                except StaleRefError:
                     present = None
             else:
                 found, _ = await a11y.find(scope, search)

@@ -23,7 +23,7 @@ class ClipboardSet(BaseModel):
 
 
 def register(tools: ToolRegistrar, desktop: Desktop) -> None:
-    @tools.tool(group="clipboard", title="Read the clipboard", read_only=True, idempotent=True)
+    @tools.tool(group="clipboard", title="Read the clipboard", read_only=True, idempotent=True, untrusted_text=True)
     async def clipboard_get() -> Annotated[CallToolResult, ClipboardText]:
         """The text on the clipboard (what ctrl+v would paste), from whichever app copied it. Use after
         ctrl+c in an app to read what was copied."""

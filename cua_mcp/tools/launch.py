@@ -11,7 +11,7 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from cua_mcp.accessibility.service import Accessibility
-from cua_mcp.errors import CuaError
+from cua_mcp.errors import CuaError, PolicyDenied
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.tools._registry import ToolRegistrar
 from cua_mcp.tools._text import reply
@@ -48,9 +48,8 @@ async def _tree_ready(a11y: Accessibility, window_id: str) -> bool:
 
 def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None = None) -> None:
     launcher = desktop.launcher
-    catalog = "; ".join(
-        f"{spec.name}: {spec.description}" if spec.description else spec.name for spec in launcher.catalog.apps.values()
-    )
+    offered = [spec for spec in launcher.catalog.apps.values() if spec.group in tools.groups]
+    catalog = "; ".join(f"{spec.name}: {spec.description}" if spec.description else spec.name for spec in offered)
 
     async def launch(
         app: Annotated[str, Field(min_length=1, max_length=64, description="An app name from the catalog.")],
@@ -61,9 +60,14 @@ def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None 
         wait: Annotated[bool, Field(description="Wait until the app's window is open and return it.")] = True,
     ) -> Annotated[CallToolResult, LaunchResult]:
         """Start an app by its catalog name and (with wait=true) wait until its window is open and its
-        elements can be read (snapshot, find); returns the window (id, title, geometry) ready for activate_window and window_op. Files it opens or saves are
-        best kept in the workspace folder."""
+        elements can be read (snapshot, find); returns the window (id, title, geometry) ready for
+        activate_window and window_op. Files it opens or saves are best kept in the workspace folder."""
         spec = launcher.catalog.get(app)
+        if spec.group not in tools.groups:
+            raise PolicyDenied(
+                f"{spec.name} runs any command typed into it, so it belongs to the {spec.group} group, which is off: "
+                f"the person running the server can enable it with --allow {spec.group}."
+            )
         before = {w.id for w in await desktop.list_windows()}
         confined = spec.sandboxed and launcher.confined
         # On the event loop's thread on purpose: bubblewrap's --die-with-parent follows the forking thread.

@@ -131,7 +131,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         text = done[0].upper() + done[1:] + (f".\n{window_line(model)}" if model else ".")
         return reply(WindowOpResult(done=done, applied=applied, window=model), text)
 
-    @tools.tool(group="observe", title="List windows", read_only=True, idempotent=True)
+    @tools.tool(group="observe", title="List windows", read_only=True, idempotent=True, untrusted_text=True)
     async def list_windows() -> Annotated[CallToolResult, WindowList]:
         """The open top-level windows, topmost first: id, title, app, pid, geometry in agent coordinates,
         and which is active (focused), minimized, maximized or full screen. Use an id or a title with
