@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.support.desktop import wait_for_app, wait_until
-from tests.support.mcp_client import attached_server
+from tests.support.mcp_client import McpServerProcess, attached_server
 
 FACTORY = "gtk3-widget-factory"
 
@@ -135,3 +135,16 @@ def test_a_click_at_the_centre_of_a_box_focuses_that_element(client, factory):
             ),
             what=f"{field['ref']} focused",
         )
+
+
+def test_launch_returns_once_the_app_can_be_read(client, factory):
+    text = client.text("launch", {"app": "mousepad"})
+    window = re.search(r"\n(0x[0-9a-f]+) \".*Mousepad\" \(Mousepad, pid \d+\) \d+x\d+ at \(\d+,\d+\)", text)
+    assert window and "[note:" not in text, text
+    # No waiting: the tree is readable as soon as launch returns.
+    assert re.search(r'\n menu "File" \[ref=e\d+\]', client.text("snapshot", {"scope": f"window:{window[1]}"}))
+
+
+def test_the_launch_flag_serves_once_its_apps_can_be_read():
+    with McpServerProcess(["--launch", "mousepad"]) as mcp:
+        assert re.search(r'\n menu "File" \[ref=e\d+\]', mcp.text("snapshot"))

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -22,7 +22,7 @@ from cua_mcp.accessibility.grid import parse_address
 from cua_mcp.accessibility.model import AppInfo, Node, Snapshot
 from cua_mcp.accessibility.refs import RefTable
 from cua_mcp.accessibility.search import Query
-from cua_mcp.errors import AccessibilityError, InvalidArgumentError
+from cua_mcp.errors import AccessibilityError, CuaError, InvalidArgumentError
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.sandbox.x11.windows import WindowInfo
 
@@ -30,6 +30,7 @@ T = TypeVar("T")
 BACKENDS = ("dbus", "pyatspi")
 _MARGIN_S = 3.0  # on top of the per-call timeout, for a whole snapshot's round trips
 _FOCUS_SETTLE_S = 1.0  # how long a focused element may take to say so
+_READY_POLL_S = 0.25
 
 
 class Accessibility:
@@ -135,6 +136,27 @@ class Accessibility:
                 "has not made its tree yet). Use screenshot and act on pixels, or retry if it is starting."
             )
         return Snapshot(roots, notes, label, window=pick is not None)
+
+    async def wait_readable(self, windows: Callable[[], Awaitable[list[int]]], timeout: float) -> bool:
+        """Poll until every window `windows()` names (none: not yet) shows accessible elements, or `timeout`
+        seconds pass; whether they all did. An app that has just opened its window may not have made its
+        tree yet, or may not be on the bus at all."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            ids = await windows()
+            if ids and all([await self._readable(wid) for wid in ids]):
+                return True
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(_READY_POLL_S)
+
+    async def _readable(self, window_id: int) -> bool:
+        try:
+            snap = await self.snapshot(f"window:{window_id}", cells=False)
+        except CuaError:
+            return False  # the bus or the app may still be starting
+        return any(root.children for root in snap.roots)
 
     async def applications(self) -> list[AppInfo]:
         """The applications on the accessibility bus, with pid and toolkit."""

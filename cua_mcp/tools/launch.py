@@ -3,15 +3,15 @@
 (Named launch.py: `tools/apps/` is the package of per-app tool packs.)
 """
 
-import asyncio
 import inspect
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from cua_mcp.accessibility.service import Accessibility
-from cua_mcp.errors import CuaError, PolicyDenied
+from cua_mcp.errors import PolicyDenied
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.tools._registry import ToolRegistrar
 from cua_mcp.tools._text import reply
@@ -27,23 +27,13 @@ class LaunchResult(BaseModel):
 
 
 _TREE_WAIT_S = 15.0  # how long a new window's accessibility tree may take to become readable
-_TREE_POLL_S = 0.25
 
 
-async def _tree_ready(a11y: Accessibility, window_id: str) -> bool:
-    """Whether the window's accessibility tree became readable (its elements listed) within the bound."""
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + _TREE_WAIT_S
-    while True:
-        try:
-            snap = await a11y.snapshot(f"window:{window_id}", cells=False)
-            if any(root.children for root in snap.roots):
-                return True
-        except CuaError:
-            pass  # the bus or the app may still be starting
-        if loop.time() >= deadline:
-            return False
-        await asyncio.sleep(_TREE_POLL_S)
+def _just(window_id: int) -> Callable[[], Awaitable[list[int]]]:
+    async def ids() -> list[int]:
+        return [window_id]
+
+    return ids
 
 
 def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None = None) -> None:
@@ -80,7 +70,7 @@ def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None 
         window = await launcher.wait_for_window(spec, popen, before)
         model = to_model(window, desktop)
         done = f"{spec.name} is open: window {model.id} {model.title!r}"
-        if a11y is not None and not await _tree_ready(a11y, model.id):
+        if a11y is not None and not await a11y.wait_readable(_just(window.id), _TREE_WAIT_S):
             done += (
                 f"; its accessibility tree was not readable within {_TREE_WAIT_S:g} s (the app may not be on the "
                 "accessibility bus): use screenshot, or snapshot again in a moment"
