@@ -236,3 +236,10 @@ def test_a_document_shows_its_caret_line_and_a_nameless_field_its_label():
     doc = node("text", "", SHOWN | {"editable", "multi line"}, text="a\nbb\nccc", caret=4)
     assert text_format.format_line(doc, 0, space) == 'textbox multiline = "a\\nbb\\nccc" caret on line 2 of 3: "bb"'
     assert backend.wants_label(node("spin button")) and not backend.wants_label(node("spin button", "Size"))
+
+
+def test_text_that_only_repeats_its_holder_is_folded_into_its_line():
+    heading = node("heading", "Order form", children=[node("static", "Order form")])
+    button = node("push button", "Cancel all", children=[node("label", "all")])
+    names = [(line.node.role, line.node.name) for line in text_format.select([heading, button], "interactive")]
+    assert names == [("heading", "Order form"), ("push button", "Cancel all"), ("label", "all")]

@@ -103,25 +103,25 @@ def select(
         if shown:
             yield Line(node, depth)
         for child in node.children:
-            words = f"{display_name(node)}\n{node.text or ''}" if shown else context
+            words = f"{display_name(node)}\n{(node.text or '').strip()}" if shown else context
             yield from visit(child, depth + 1 if shown else depth, words)
 
     for root in roots:
         if app_lines:
-            yield from _without_repeated_runs(visit(root, 0, ""))
+            yield from _without_repeats(visit(root, 0, ""))
         else:
             for window in root.children:
-                yield from _without_repeated_runs(visit(window, 0, ""))
+                yield from _without_repeats(visit(window, 0, ""))
 
 
 def _repeats(node: Node, context: str) -> bool:
     if node.role not in _PLAIN_TEXT or node.children or "editable" in node.states:
         return False
     words = display_name(node) or (node.text or "").strip()
-    return bool(words) and words in context
+    return bool(words) and words in (part.strip() for part in context.split("\n"))
 
 
-def _without_repeated_runs(lines: Iterator[Line]) -> Iterator[Line]:
+def _without_repeats(lines: Iterator[Line]) -> Iterator[Line]:
     """Drop an element listed again under the same parent over the same box (LibreOffice lists its menu bar
     twice), with what it holds. Look-alikes elsewhere (a window's several tab strips) all stay."""
     kept: list[Line] = []
