@@ -67,6 +67,8 @@ def test_screenshot_marks_number_the_controls_with_refs(client, mousepad):
     assert mime == "image/png" and data
     assert meta["marks"] and all(re.fullmatch(r"e\d+", m["ref"]) for m in meta["marks"])
     assert any(m["role"] == "menu" and m["name"] == "File" for m in meta["marks"])
+    caption = " ".join(c.text for c in client.call_raw("screenshot", {"marks": True}).content if c.type == "text")
+    assert re.search(r'\n\d+: e\d+ menu "File"\n', caption) and re.search(r"\n\d+: e\d+ textbox\b", caption)
 
 
 def test_move_mouse_to_a_ref_lands_in_its_box(client, mousepad):
