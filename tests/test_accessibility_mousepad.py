@@ -94,11 +94,14 @@ def test_a_document_line_shows_where_the_caret_is(client, mousepad):
     client.call("press_keys", {"keys": "Return"})
     client.call("type_text", {"text": "third"})
     client.call("press_keys", {"keys": "Up"})
-    line = wait_until(
-        lambda: next((x for x in client.text("snapshot").splitlines() if f"[ref={ref}]" in x and "caret" in x), None),
-        what="the caret's line",
-    )
-    assert line.endswith('= "first line\\nsecond line\\nthird" caret on line 2 of 3: "second line"'), line
+    expected = '= "first line\\nsecond line\\nthird" caret on line 2 of 3: "second line"'
+
+    def caret_on_the_second_line() -> bool:
+        line = next(x for x in client.text("snapshot").splitlines() if f"[ref={ref}]" in x)
+        assert line.endswith(expected), line  # keys arrive in their own time: retried until they are all in
+        return True
+
+    assert wait_until(caret_on_the_second_line, what="the caret's line")
 
 
 def test_closed_window_gives_a_stale_ref_error(client, mousepad):

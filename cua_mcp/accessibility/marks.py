@@ -21,9 +21,9 @@ class Mark:
     number: int
     ref: str
     role: str
-    word: str  # the role in the words the snapshot prints (button, checkbox, ...)
     name: str
     box: tuple[int, int, int, int]  # agent coordinates
+    word: str  # the role in the words the snapshot prints (button, checkbox, ...)
 
 
 def choose(roots: list[Node], space: AgentSpace) -> list[Mark]:
