@@ -63,4 +63,4 @@ def draw(
 
 
 def legend(marks: list[Mark]) -> str:
-    return "\n".join(f'{m.number}: {m.ref} {m.word}' + (f' "{m.name}"' if m.name else "") for m in marks)
+    return "\n".join(f"{m.number}: {m.ref} {m.word}" + (f' "{m.name}"' if m.name else "") for m in marks)
