@@ -87,7 +87,7 @@ def build_server(
         chromium = Browser(desktop)
         browser.register(registrar, chromium)
         driven[chromium.app] = chromium
-    launch.register(registrar, desktop, driven)
+    launch.register(registrar, desktop, a11y, driven)
     for module in (clipboard, files, shell):
         module.register(registrar, desktop)
     # The SDK takes instructions only at construction; the low-level server reads them at each handshake.

@@ -4,12 +4,13 @@
 """
 
 import inspect
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from typing import Annotated, Protocol
 
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
+from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.errors import PolicyDenied
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.sandbox.x11.windows import WindowInfo
@@ -33,7 +34,22 @@ class LaunchResult(BaseModel):
     done: str
 
 
-def register(tools: ToolRegistrar, desktop: Desktop, driven: Mapping[str, ServerDrivenApp] | None = None) -> None:
+_TREE_WAIT_S = 15.0  # how long a new window's accessibility tree may take to become readable
+
+
+def _just(window_id: int) -> Callable[[], Awaitable[list[int]]]:
+    async def ids() -> list[int]:
+        return [window_id]
+
+    return ids
+
+
+def register(
+    tools: ToolRegistrar,
+    desktop: Desktop,
+    a11y: Accessibility | None = None,
+    driven: Mapping[str, ServerDrivenApp] | None = None,
+) -> None:
     launcher = desktop.launcher
     driven = driven or {}
     offered = [spec for spec in launcher.catalog.apps.values() if spec.group in tools.groups]
@@ -47,9 +63,9 @@ def register(tools: ToolRegistrar, desktop: Desktop, driven: Mapping[str, Server
         ] = [],  # noqa: B006 - pydantic copies defaults
         wait: Annotated[bool, Field(description="Wait until the app's window is open and return it.")] = True,
     ) -> Annotated[CallToolResult, LaunchResult]:
-        """Start an app by its catalog name and (with wait=true) wait until its window is open; returns the
-        window (id, title, geometry) ready for activate_window and window_op. Files it opens or saves are
-        best kept in the workspace folder."""
+        """Start an app by its catalog name and (with wait=true) wait until its window is open and its
+        elements can be read (snapshot, find); returns the window (id, title, geometry) ready for
+        activate_window and window_op. Files it opens or saves are best kept in the workspace folder."""
         spec = launcher.catalog.get(app)
         if spec.group not in tools.groups:
             raise PolicyDenied(
@@ -70,8 +86,16 @@ def register(tools: ToolRegistrar, desktop: Desktop, driven: Mapping[str, Server
         window = await launcher.wait_for_window(spec, popen, before)
         model = to_model(window, desktop)
         done = f"{spec.name} is open: window {model.id} {model.title!r}"
+        if a11y is not None and not await a11y.wait_readable(_just(window.id), _TREE_WAIT_S):
+            done += (
+                f"; its accessibility tree was not readable within {_TREE_WAIT_S:g} s (the app may not be on the "
+                "accessibility bus): use screenshot, or snapshot again in a moment"
+            )
         result = LaunchResult(app=spec.name, pid=popen.pid, confined=confined, window=model, done=done)
-        return reply(result, f"{spec.name} is open ({how}):\n{window_line(model)}")
+        note = done.partition("; ")[2]
+        return reply(
+            result, f"{spec.name} is open ({how}):\n{window_line(model)}" + (f"\n[note: {note}]" if note else "")
+        )
 
     async def _driven(app: ServerDrivenApp, name: str, args: list[str], confined: bool) -> CallToolResult:
         pid, window = await app.launch(args)
