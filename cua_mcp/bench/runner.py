@@ -50,7 +50,7 @@ class RunOptions:
     out_dir: Path
     groups: frozenset[str] = DEFAULT_GROUPS
     tools_label: str = "default"
-    transport: Transport = "stdio"
+    transport: Transport = "http"
     cache_dir: Path | None = None
     offline: bool = False
     screen: tuple[int, int] = (1280, 800)
