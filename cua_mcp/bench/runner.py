@@ -140,6 +140,16 @@ async def run_task(task: Task, agent: Agent, options: RunOptions) -> TaskResult:
     return result
 
 
+_START_LOCKS: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+
+def _sandbox_start_lock() -> asyncio.Lock:
+    """One sandbox starts at a time in a process: two starting at once can end with one of them
+    refusing this process's own X connections ("Invalid MIT-MAGIC-COOKIE-1 key")."""
+    loop = asyncio.get_running_loop()
+    return _START_LOCKS.setdefault(loop, asyncio.Lock())
+
+
 async def _set_up(task: Task, env: TaskEnv, result: TaskResult, started: float) -> bool:
     """Run the setup steps; a failure marks the task as an environment error."""
     try:
