@@ -286,7 +286,12 @@ class LocalExecutor:
             async with slots:
                 if self.on_start is not None:
                     self.on_start(task)
-                await queue.put(await run_task(task, agent, options))
+                try:
+                    result = await run_task(task, agent, options)
+                except Exception as exc:  # a harness bug must cost one task, never hang the run
+                    log.exception("task %s broke the runner", task.id)
+                    result = TaskResult(task.id, "error", detail=f"the runner failed: {type(exc).__name__}: {exc}")
+                await queue.put(result)
 
         workers = [asyncio.create_task(one(t)) for t in tasks]
         try:
