@@ -17,6 +17,7 @@ import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from cua_mcp.accessibility.search import Query
 from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.errors import CuaError
 from cua_mcp.sandbox.apps import AppSpec
@@ -166,7 +167,7 @@ class TaskEnv:
         deadline = loop.time() + timeout
         while loop.time() < deadline:
             with contextlib.suppress(CuaError):
-                found, _ = await self.a11y.find("desktop", role, None, None, ["showing"])
+                found, _ = await self.a11y.find("desktop", Query(role, states=("showing",)))
                 if found:
                     return
             await asyncio.sleep(0.3)
