@@ -100,3 +100,11 @@ class AccessibilityError(CuaError):
 
 class FileExistsInDialogError(CuaError):
     """A save dialog's file exists and overwriting it was not asked for."""
+
+
+class BrowserError(CuaError):
+    """Chromium (driven through DevTools) failed to do what was asked, or went away."""
+
+
+class BrowserNotRunningError(BrowserError):
+    """A browser tool was called while the server holds no Chromium."""

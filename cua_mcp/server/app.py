@@ -9,8 +9,21 @@ from mcp.server import MCPServer
 
 from cua_mcp import __version__
 from cua_mcp.accessibility.service import Accessibility
+from cua_mcp.apps.browser import Browser
 from cua_mcp.sandbox.desktop import Desktop
-from cua_mcp.tools import accessibility, clipboard, elements, files, input, launch, menus, screen, shell, windows
+from cua_mcp.tools import (
+    accessibility,
+    browser,
+    clipboard,
+    elements,
+    files,
+    input,
+    launch,
+    menus,
+    screen,
+    shell,
+    windows,
+)
 from cua_mcp.tools._registry import CallObserver, ToolRegistrar
 from cua_mcp.tools._report import DEFAULT_SETTLE_S, ActionReporter
 
@@ -23,8 +36,11 @@ _INSTRUCTIONS = (
      "(each line has a ref like e12; a sheet cell is its table's ref plus its address, like e40:C5)."),
     ("Act with", ("click", "type_text", "press_keys", "scroll", "drag", "set_value", "element_action", "focus"),
      "(by x/y or by ref)."),
+    ("Choose menu items and answer open/save dialogs in one call with", ("menu_select", "file_dialog"), "."),
     ("Manage windows with", ("list_windows", "activate_window", "window_op"), "."),
     ("Start apps with", ("launch",), "."),
+    ("For web pages prefer", ("browser_open", "browser_snapshot", "browser_fill_form", "browser_click"),
+     "and the other browser_* tools to clicks and keys: they drive the Chromium window on screen through DevTools."),
     ("Move text with", ("clipboard_get", "clipboard_set"), "."),
     ("Exchange files through the workspace with", ("read_file", "write_file", "list_files"), "."),
     ("Run commands with", ("run_command",), "."),
@@ -84,7 +100,15 @@ def build_server(
     accessibility.register(registrar, a11y)
     elements.register(registrar, a11y, report)
     menus.register(registrar, a11y, report)
-    for module in (windows, launch, clipboard, files, shell):
+    windows.register(registrar, desktop)
+    # Chromium with the server's DevTools connection: `launch chromium` and the browser tools share it.
+    driven: dict[str, launch.ServerDrivenApp] = {}
+    if "browser" in registrar.groups:
+        chromium = Browser(desktop)
+        browser.register(registrar, chromium)
+        driven[chromium.app] = chromium
+    launch.register(registrar, desktop, a11y, driven)
+    for module in (clipboard, files, shell):
         module.register(registrar, desktop)
     # The SDK takes instructions only at construction; the low-level server reads them at each handshake.
     server._lowlevel_server.instructions = instructions({entry.name for entry in registrar.catalog})
