@@ -84,3 +84,11 @@ class StaleRefError(CuaError):
 
 class AccessibilityError(CuaError):
     """The accessibility bus or an app on it failed to do what was asked."""
+
+
+class OfficeError(CuaError):
+    """LibreOffice (through UNO) could not do what was asked."""
+
+
+class OfficeNotRunningError(OfficeError):
+    """No LibreOffice instance of the server's is running, or it quit, or it does not answer."""

@@ -13,12 +13,13 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
-from cua_mcp.accessibility._dbus import DEFAULT_TIMEOUT_S, AtspiBus
+from cua_mcp.accessibility._dbus import DEFAULT_TIMEOUT_S, AtspiBus, Call, CallFailed
 from cua_mcp.accessibility.backend import Backend
-from cua_mcp.accessibility.dbus_backend import DbusBackend
+from cua_mcp.accessibility.dbus_backend import TABLE, DbusBackend
 from cua_mcp.accessibility.elements import Elements
 from cua_mcp.accessibility.model import AppInfo, Node, Snapshot
 from cua_mcp.accessibility.refs import RefTable
+from cua_mcp.accessibility.sheets import SheetSource, fill_sheets, real_cell
 from cua_mcp.errors import AccessibilityError, InvalidArgumentError
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.sandbox.x11.windows import WindowInfo
@@ -32,13 +33,20 @@ _FOCUS_SETTLE_S = 1.0  # how long a focused element may take to say so
 class Accessibility:
     """Snapshots, refs and element actions on one desktop's accessibility bus."""
 
-    def __init__(self, desktop: Desktop, backend: str = "dbus", timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        desktop: Desktop,
+        backend: str = "dbus",
+        timeout: float = DEFAULT_TIMEOUT_S,
+        sheets: SheetSource | None = None,
+    ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"unknown accessibility backend {backend!r}")
         self.desktop = desktop
         self.backend_name = backend
         self.timeout = timeout
         self.refs = RefTable()
+        self.sheets = sheets  # reads the cells of sheets in app instances the server holds (see sheets.py)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cua-atspi")
         self._bus: AtspiBus | None = None
         self._backend: Backend | None = None
@@ -112,18 +120,26 @@ class Accessibility:
 
         `cells=False` leaves out the visible cells of spreadsheets (see `Backend.read`)."""
         windows = await self.desktop.list_windows()
-        snap = await self._run(lambda: self._read(scope, windows, cells))
+        snap, held = await self._run(lambda: self._read(scope, windows, cells))
+        if held:
+            snap.notes += await fill_sheets(held, self.sheets)  # type: ignore[arg-type]
         for node, _ in snap.nodes():
             node.ref = self.refs.ref_for(node.bus, node.path)
         return snap
 
-    def _read(self, scope: str, windows: list[WindowInfo], cells: bool) -> Snapshot:
+    def _read(self, scope: str, windows: list[WindowInfo], cells: bool) -> tuple[Snapshot, list[Node]]:
+        """The snapshot, and the roots of apps whose sheets' cells are left to `self.sheets`."""
         assert self._backend is not None
         apps = self._backend.applications()
         chosen, pick, label = _resolve_scope(scope, apps, windows)
-        roots, notes = self._backend.read(chosen, pick, cells)
+        held = [a for a in chosen if cells and self.sheets is not None and self.sheets.holds(a.pid)]
+        roots, notes = self._backend.read([a for a in chosen if a not in held], pick, cells)
+        held_roots: list[Node] = []
+        if held:
+            held_roots, more = self._backend.read(held, pick, False)
+            roots, notes = roots + held_roots, notes + more
         _fix_window_relative(roots, chosen, windows)
-        return Snapshot(roots, notes, label)
+        return Snapshot(roots, notes, label), held_roots
 
     async def applications(self) -> list[AppInfo]:
         """The applications on the accessibility bus, with pid and toolkit."""
@@ -142,7 +158,20 @@ class Accessibility:
 
     async def element(self, ref: str) -> Node:
         bus, path = self.refs.resolve(ref)
-        return await self._run(lambda: self._el.describe(ref, bus, path))
+        return await self._run(lambda: self._el.describe(ref, *self._object(bus, path)))
+
+    def _object(self, bus: str, path: str) -> tuple[str, str]:
+        """The accessible object behind a ref: a sheet cell read through its app is asked of its table."""
+        cell = real_cell(path)
+        if cell is None:
+            return bus, path
+        table, row, column = cell
+        assert self._bus is not None
+        try:
+            found = self._bus.call(Call(bus, table, TABLE, "GetAccessibleAt", "ii", (row, column)), self.timeout)
+        except CallFailed as exc:
+            raise AccessibilityError(f"the sheet did not give cell {row + 1},{column + 1}: {exc.reason}") from None
+        return tuple(found)  # type: ignore[return-value]
 
     @property
     def _el(self) -> Elements:

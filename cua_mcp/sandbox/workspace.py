@@ -106,6 +106,10 @@ class Workspace:
             raise InvalidArgumentError(
                 f"content is {len(data)} bytes; one write takes at most {MAX_WRITE_BYTES}: write in parts with append=true."
             )
+        return self.write_bytes(path, data, append)
+
+    def write_bytes(self, path: str, data: bytes, append: bool = False, limit: int = MAX_FILE_BYTES) -> int:
+        """Write (or append) bytes, creating parent folders; returns the file's new size."""
         target = self.resolve(path)
         if target == self.root or target.is_dir():
             raise InvalidArgumentError(f"{path!r} is a folder: give a file name inside it.")
@@ -115,10 +119,8 @@ class Workspace:
             info = os.fstat(fd)
             if not stat.S_ISREG(info.st_mode):
                 raise InvalidArgumentError(f"{path!r} is not a regular file.")
-            if append and info.st_size + len(data) > MAX_FILE_BYTES:
-                raise InvalidArgumentError(
-                    f"{path!r} would grow past {MAX_FILE_BYTES} bytes: workspace files are capped."
-                )
+            if (info.st_size if append else 0) + len(data) > limit:
+                raise InvalidArgumentError(f"{path!r} would grow past {limit} bytes: workspace files are capped.")
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]

@@ -8,6 +8,7 @@ from typing import Annotated
 
 from pydantic import BaseModel, Field
 
+from cua_mcp.apps.office import Office
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.tools._registry import ToolRegistrar
 from cua_mcp.tools.windows import Window, to_model
@@ -21,7 +22,9 @@ class LaunchResult(BaseModel):
     done: str
 
 
-def register(tools: ToolRegistrar, desktop: Desktop) -> None:
+def register(tools: ToolRegistrar, desktop: Desktop, office: Office | None = None) -> None:
+    """`office`: the server's LibreOffice, through which LibreOffice apps start (so the office tools
+    and the GUI act on one instance)."""
     launcher = desktop.launcher
     catalog = "; ".join(
         f"{spec.name}: {spec.description}" if spec.description else spec.name for spec in launcher.catalog.apps.values()
@@ -42,7 +45,10 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         before = {w.id for w in await desktop.list_windows()}
         confined = spec.sandboxed and launcher.confined
         # On the event loop's thread on purpose: bubblewrap's --die-with-parent follows the forking thread.
-        popen = launcher.start_app(spec, args)
+        if office is not None and office.owns(spec):
+            popen = office.start_app(spec, args)
+        else:
+            popen = launcher.start_app(spec, args)
         if not wait:
             return LaunchResult(
                 app=spec.name, pid=popen.pid, confined=confined, window=None, done=f"started {spec.name}"
