@@ -306,7 +306,7 @@ def op_calc_get_cells(office, area, doc=None, max_cells=2000):
         target = sheet.getCellRangeByPosition(c0, r0, c1, r0 + rows - 1)
     values = [list(row) for row in target.getDataArray()]
     formulas = [list(row) for row in target.getFormulaArray()]
-    shown = display_strings(target, values)
+    shown = display_strings(model, target, values)
     return {
         "sheet": sheet.getName(),
         "range": range_name(c0, r0, c1, r0 + rows - 1),
@@ -320,18 +320,48 @@ def op_calc_get_cells(office, area, doc=None, max_cells=2000):
     }
 
 
-def display_strings(target, values):
-    """What each cell shows: text as is; numbers as formatted by the sheet (one call per number)."""
+def display_strings(model, target, values):
+    """What each cell shows: text as is; numbers in the General format as Calc writes them, and numbers
+    with another format (dates, currency, percent) as the sheet formats them, one call each."""
+    formatted = formatted_cells(model.getNumberFormats(), target)
     shown = []
     for r, row in enumerate(values):
         line = []
         for c, value in enumerate(row):
             if isinstance(value, str):
                 line.append(value)
-            else:
+            elif (r, c) in formatted:
                 line.append(target.getCellByPosition(c, r).getString())
+            else:
+                line.append(general(value))
         shown.append(line)
     return shown
+
+
+def formatted_cells(formats, target):
+    """(row, column) in `target` of the cells whose number format is not General: a few calls for the
+    whole range (cells sharing a format come as one group)."""
+    origin = target.getRangeAddress()
+    groups = target.getUniqueCellFormatRanges()
+    found = set()
+    for i in range(groups.getCount()):
+        group = groups.getByIndex(i)
+        if formats.getByKey(group.NumberFormat).FormatString == "General":
+            continue
+        for a in group.getRangeAddresses():
+            for r in range(a.StartRow, a.EndRow + 1):
+                for c in range(a.StartColumn, a.EndColumn + 1):
+                    found.add((r - origin.StartRow, c - origin.StartColumn))
+    return found
+
+
+def general(number):
+    """A number as Calc's General format writes it: up to 15 significant digits, 1E+20 style exponents."""
+    text = format(number, ".15g")
+    if "e" in text:
+        mantissa, exponent = text.split("e")
+        text = f"{mantissa}E{exponent[0]}{abs(int(exponent)):02d}"
+    return text
 
 
 _NUMBER = re.compile(r"[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?")
@@ -385,7 +415,7 @@ def op_calc_set_cells(office, area, values, doc=None):
         "sheet": sheet.getName(),
         "range": range_name(c0, r0, c0 + width - 1, r0 + height - 1),
         "cells": width * height,
-        "text": display_strings(target, [list(row) for row in target.getDataArray()]),
+        "text": display_strings(model, target, [list(row) for row in target.getDataArray()]),
     }
 
 
@@ -615,7 +645,7 @@ def op_calc_visible(office, title):
             "sheet": sheet.getName(),
             "first_column": a.StartColumn,
             "first_row": a.StartRow,
-            "text": display_strings(target, values),
+            "text": display_strings(model, target, values),
         }
     return None
 
