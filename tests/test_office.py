@@ -40,14 +40,9 @@ def client(session, workspace):
         yield mcp
 
 
-def text_of(result) -> str:
-    return "\n".join(c.text for c in result.content if c.type == "text")
-
-
 def call_text(client, name: str, arguments: dict | None = None) -> str:
-    result = client.call_raw(name, arguments or {}, timeout=180)
-    assert not result.is_error, f"{name} failed: {error_text(result)}"
-    text = text_of(result)
+    """The text block the model reads (inside its untrusted-content fence, if the tool has one)."""
+    text = client.text(name, arguments or {}, timeout=180)
     assert not text.lstrip().startswith("{"), f"{name} answered JSON to the model: {text[:200]}"
     return text
 
@@ -226,12 +221,21 @@ def test_a_killed_libreoffice_gives_an_error_and_office_open_starts_a_new_one(cl
     assert "Sheet1" in call_text(client, "calc_info")
 
 
-CELL_LINE = re.compile(r'table cell "([A-Z]+\d+)" \[ref=(e\d+)\][^\n]*?(?:= "((?:[^"\\]|\\.)*)")?$', re.M)
-
-
-def sheet_cells(snapshot_text: str) -> dict[str, tuple[str, str]]:
-    """cell name -> (ref, text) of the cells with text in a snapshot."""
-    return {name: (ref, text) for name, ref, text in CELL_LINE.findall(snapshot_text) if text}
+def sheet_grid(snapshot_text: str) -> tuple[str, dict[str, str]]:
+    """The table ref and cell -> text of the cells with text, from a snapshot's grid block."""
+    lines = snapshot_text.splitlines()
+    for i, line in enumerate(lines):
+        header = re.fullmatch(r"\s*(e\d+)\t(.*)", line)
+        if header is None:
+            continue
+        columns, cells = header[2].split("\t"), {}
+        for row in lines[i + 1 :]:
+            number, *values = row.lstrip(" ").split("\t")
+            if not number.isdigit():
+                break
+            cells.update({f"{column}{number}": value for column, value in zip(columns, values, strict=False) if value})
+        return header[1], cells
+    raise AssertionError(f"no grid block in the snapshot:\n{snapshot_text[:2000]}")
 
 
 def test_a_sheet_snapshot_reads_cells_through_uno_as_atspi_would(client, session):
@@ -247,17 +251,17 @@ def test_a_sheet_snapshot_reads_cells_through_uno_as_atspi_would(client, session
     # window's first input (a row off): one click on the sheet first, as a user's first click would be.
     sheet = client.call("find", {"role": "table", "name": "Sheet"})["elements"][0]["ref"]
     client.call("click", {"ref": sheet})
-    fused_text = client.call("snapshot", {"max_nodes": 3000})["text"]
-    fused = sheet_cells(fused_text)
+    fused_text = client.text("snapshot", {"max_nodes": 3000})
+    table, fused = sheet_grid(fused_text)
     with attached_server(session, "--deny", "office") as plain:
-        walked_text = plain.call("snapshot", {"max_nodes": 3000})["text"]
-        walked = sheet_cells(walked_text)
+        walked_text = plain.text("snapshot", {"max_nodes": 3000})
+        _, walked = sheet_grid(walked_text)
     shown = re.compile(r"cells [A-Z]+\d+:[A-Z]+\d+ show")
     assert shown.search(fused_text)[0] == shown.search(walked_text)[0]
-    assert {k: v[1] for k, v in fused.items()} == {k: v[1] for k, v in walked.items()}
-    assert fused["C5"][1] == "1000000" and fused["B4"][1] == "Bergen" and fused["D4"][1].startswith("0.41")
+    assert fused == walked
+    assert fused["C5"] == "1000000" and fused["B4"] == "Bergen" and fused["D4"].startswith("0.41")
 
-    ref = fused["B4"][0]
+    ref = f"{table}:B4"
     # read_text and click are the GUI tools' (their text blocks are theirs): the structured answer here.
     assert client.call("read_text", {"ref": ref})["text"] == "Bergen"
     client.call("click", {"ref": ref})

@@ -3,20 +3,20 @@
 Reading a Calc sheet's ~1,200 visible cells over AT-SPI makes LibreOffice build an object per cell
 (about 230 ms) that it never frees (about 8 MB a read). When the server holds a UNO connection to
 the instance, a `SheetSource` reads the same cells in one bulk call; they become the table's
-children here, each with a stable path of its own (`<table path>#<row>,<column>`) so refs work as
-for any node. Such a path is not a D-Bus object path ('#' cannot occur in one): when a ref to it is
-used, `real_cell` asks the table for that one cell's accessible object.
+children here, as the AT-SPI read would make them, and print in the same grid (see grid.py). A cell
+is addressed as its table's ref plus its address (`e40:C5`), which the accessibility service resolves
+on demand, one cell at a time. Their paths (`<table path>#<row>,<column>`) are no D-Bus object paths
+('#' cannot occur in one): they are never handed out as refs of their own.
 """
 
 from __future__ import annotations
 
-import re
 from typing import Protocol
 
-from cua_mcp.accessibility.dbus_backend import a1_name
+from cua_mcp.accessibility.grid import column_letters
 from cua_mcp.accessibility.model import Node
 
-_CELL_PATH = re.compile(r"(?P<table>/[^#]*)#(?P<row>\d+),(?P<column>\d+)")
+_MARK = "#"
 _CELL_STATES = frozenset({"showing", "visible", "transient", "selectable", "focusable", "enabled", "sensitive"})
 _CELL_INTERFACES = frozenset({"Accessible", "Component", "Text"})
 
@@ -38,15 +38,21 @@ class SheetSource(Protocol):
 
 
 def cell_path(table_path: str, row: int, column: int) -> str:
-    return f"{table_path}#{row},{column}"
+    return f"{table_path}{_MARK}{row},{column}"
 
 
-def real_cell(path: str) -> tuple[str, int, int] | None:
-    """(table path, row, column) of a cell made by `fill_table`; None for an ordinary object path."""
-    match = _CELL_PATH.fullmatch(path)
-    if match is None:
-        return None
-    return match["table"], int(match["row"]), int(match["column"])
+def from_source(node: Node) -> bool:
+    """A cell made here from a `SheetSource` (it has no accessible object of its own)."""
+    return _MARK in node.path
+
+
+def address_cells(roots: list[Node]) -> None:
+    """Give the cells made here their address refs (`e40:C5`), once their tables have refs."""
+    for root in roots:
+        for node, _ in root.walk():
+            for cell in node.children:
+                if from_source(cell):
+                    cell.ref = f"{node.ref}:{cell.name}"
 
 
 def managing_tables(window: Node) -> list[Node]:
@@ -70,7 +76,7 @@ def fill_table(table: Node, cells: VisibleCells) -> None:
                     table.bus,
                     cell_path(table.path, *at),
                     "table cell",
-                    a1_name(*at),
+                    f"{column_letters(at[1])}{at[0] + 1}",
                     _CELL_STATES,
                     _CELL_INTERFACES,
                     text=text,

@@ -7,13 +7,14 @@ compact text for the model plus structured content for programs.
 import re
 from typing import Annotated, Any, Literal
 
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from cua_mcp.apps.office import Office
 from cua_mcp.apps.office.cells import column_index, column_name
 from cua_mcp.errors import InvalidArgumentError
 from cua_mcp.tools._registry import ToolRegistrar
+from cua_mcp.tools._text import reply
 
 MAX_SET_CELLS = 10_000
 _ECHO_CELLS = 120  # calc_set_cells shows what the cells now display up to this many
@@ -108,13 +109,6 @@ class Opened(BaseModel):
     path: str | None
 
 
-def reply(model: BaseModel, text: str) -> CallToolResult:
-    """The model reads `text`; programs read the structured content."""
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
-    )
-
-
 def done(text: str, details: dict[str, Any] | None = None) -> CallToolResult:
     return reply(Done(done=text, details=details or {}), text)
 
@@ -155,7 +149,7 @@ def register(tools: ToolRegistrar, office: Office) -> None:
 
 
 def _register_office(tools: ToolRegistrar, office: Office) -> None:
-    @tools.tool(group="office", title="LibreOffice documents", read_only=True, idempotent=True)
+    @tools.tool(group="office", title="LibreOffice documents", read_only=True, idempotent=True, untrusted_text=True)
     async def office_info() -> Annotated[CallToolResult, OfficeInfo]:
         """The LibreOffice documents open in the server's instance: id, kind (calc, writer, impress), title,
         file, modified flag, which is active. Start here: the calc_*, writer_* and impress_* tools read and
@@ -179,7 +173,9 @@ def _register_office(tools: ToolRegistrar, office: Office) -> None:
             lines.append(f"- {d.id} {d.kind} {d.title!r} ({where}{', ' if flags else ''}{', '.join(flags)})")
         return reply(info, "\n".join(lines))
 
-    @tools.tool(group="office", title="Open a document in LibreOffice", read_only=False, open_world=True)
+    @tools.tool(
+        group="office", title="Open a document in LibreOffice", read_only=False, open_world=True, untrusted_text=True
+    )
     async def office_open(
         path: Annotated[
             str | None, Field(max_length=1024, description="A file in the workspace (.ods .xlsx .csv .odt .docx ...).")
@@ -232,7 +228,7 @@ def _register_office(tools: ToolRegistrar, office: Office) -> None:
 def _register_calc(tools: ToolRegistrar, office: Office) -> None:
     calc = office.call
 
-    @tools.tool(group="office", title="Spreadsheet overview", read_only=True, idempotent=True)
+    @tools.tool(group="office", title="Spreadsheet overview", read_only=True, idempotent=True, untrusted_text=True)
     async def calc_info(doc: Doc = None) -> Annotated[CallToolResult, CalcInfo]:
         """The active spreadsheet's sheets with the range of cells each uses, the active sheet and the
         selection. Read cells with calc_get_cells; prefer these tools to reading the grid on screen."""
@@ -243,7 +239,7 @@ def _register_calc(tools: ToolRegistrar, office: Office) -> None:
         )
         return reply(info, f"{info.id} {info.title!r}: sheets {sheets}. Selection: {info.selection or 'none'}.")
 
-    @tools.tool(group="office", title="Read cells", read_only=True, idempotent=True)
+    @tools.tool(group="office", title="Read cells", read_only=True, idempotent=True, untrusted_text=True)
     async def calc_get_cells(
         range: CellRange,
         doc: Doc = None,
@@ -258,7 +254,7 @@ def _register_calc(tools: ToolRegistrar, office: Office) -> None:
             text += f"\n[cut at {max_cells} cells: the range has {got['rows_in_range']} rows; read the rest next]"
         return reply(cells, text)
 
-    @tools.tool(group="office", title="Write cells", read_only=False, destructive=True)
+    @tools.tool(group="office", title="Write cells", read_only=False, destructive=True, untrusted_text=True)
     async def calc_set_cells(
         range: Annotated[
             str,
@@ -448,7 +444,7 @@ def _register_calc(tools: ToolRegistrar, office: Office) -> None:
         got = await calc("calc_freeze_panes", rows=rows, columns=columns, sheet=sheet, doc=doc)
         return done(f"Froze {rows} row(s) and {columns} column(s) on {got['sheet']}.")
 
-    @tools.tool(group="office", title="Find in a spreadsheet", read_only=True, idempotent=True)
+    @tools.tool(group="office", title="Find in a spreadsheet", read_only=True, idempotent=True, untrusted_text=True)
     async def calc_find(
         text: Annotated[str, Field(min_length=1, max_length=1000)],
         sheet: Annotated[str | None, Field(max_length=100, description="A sheet; default: all sheets.")] = None,
@@ -473,7 +469,7 @@ def _register_calc(tools: ToolRegistrar, office: Office) -> None:
 def _register_writer(tools: ToolRegistrar, office: Office) -> None:
     writer = office.call
 
-    @tools.tool(group="office", title="Text document overview", read_only=True, idempotent=True)
+    @tools.tool(group="office", title="Text document overview", read_only=True, idempotent=True, untrusted_text=True)
     async def writer_info(doc: Doc = None) -> Annotated[CallToolResult, Done]:
         """The active text document: paragraph count, characters, pages, paragraph styles in use, tables and
         the selected text. Read it with writer_get_text rather than from the screen."""
@@ -486,7 +482,7 @@ def _register_writer(tools: ToolRegistrar, office: Office) -> None:
         )
         return done(text, got)
 
-    @tools.tool(group="office", title="Read a text document", read_only=True, idempotent=True)
+    @tools.tool(group="office", title="Read a text document", read_only=True, idempotent=True, untrusted_text=True)
     async def writer_get_text(
         first: Paragraph = 1,
         last: Annotated[int | None, Field(ge=1, le=1_000_000, description="Last paragraph; default: the end.")] = None,
@@ -616,7 +612,7 @@ def _register_writer(tools: ToolRegistrar, office: Office) -> None:
 def _register_impress(tools: ToolRegistrar, office: Office) -> None:
     impress = office.call
 
-    @tools.tool(group="office", title="Presentation overview", read_only=True, idempotent=True)
+    @tools.tool(group="office", title="Presentation overview", read_only=True, idempotent=True, untrusted_text=True)
     async def impress_info(doc: Doc = None) -> Annotated[CallToolResult, Done]:
         """The active presentation's slides, each with its layout and numbered shapes and their text (the
         numbers impress_set_text takes)."""

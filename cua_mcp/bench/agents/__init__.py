@@ -1,0 +1,1 @@
+"""Agents the benchmark can run: each is one module implementing `base.Agent`."""
