@@ -6,7 +6,7 @@ Each task runs on a fresh sandbox desktop and server; a run counts the tool call
 the first call to the last, and the characters and images the calls returned, then checks the saved
 file with a real reader (openpyxl, python-docx, python-pptx). The pack side always runs; `--gui` adds the
 GUI-only way (snapshot, click, type_text, press_keys, as a scripted agent that looks before it acts and
-polls the snapshot until what it waits for shows) for the spreadsheet task.
+polls the snapshot until what it waits for shows) for the spreadsheet and the text document tasks.
 """
 
 from __future__ import annotations
@@ -135,9 +135,31 @@ def gui_sum(run: Run, workspace: Path) -> Path:
     return workspace / "sum.xlsx"
 
 
+def gui_story(run: Run, workspace: Path) -> Path:
+    run("launch", {"app": "libreoffice-writer", "args": [str(workspace / "story.docx")]})
+    run.until(r"The old cat slept")
+    run("press_keys", {"keys": "ctrl+h"})
+    dialog = run.until(
+        r'label "Find:" \[ref=e\d+\]\n\s*textbox \[ref=(e\d+)\][^\n]*\n'
+        r'\s*label "Replace:" \[ref=e\d+\]\n\s*textbox \[ref=(e\d+)\]'
+    )
+    run("type_text", {"ref": dialog[1], "text": "cat"})
+    run("type_text", {"ref": dialog[2], "text": "dog"})
+    replace_all = run.until(r'button "Replace All" \[ref=(e\d+)\]\n')
+    run("click", {"ref": replace_all[1]})
+    close = run.until(r'button "Close" \[ref=(e\d+)\]')
+    run("click", {"ref": close[1]})
+    save = run.until(r'window "story\.docx - LibreOffice Writer"[\s\S]*button "Save" \[ref=(e\d+)\]')
+    run("click", {"ref": save[1]})
+    run.until(r'alert "Question"')  # keep the format? (its default button: Use Word 2007-365!)
+    run("press_keys", {"keys": "Return"})
+    run.until(r'window "story\.docx - LibreOffice Writer"')
+    return workspace / "story.docx"
+
+
 TASKS: list[tuple[str, Callable, Callable | None, Callable]] = [
     ("fill 20 cells and a SUM, save as xlsx", pack_sum, gui_sum, check_sum),
-    ("replace a word throughout, save as docx", pack_story, None, check_story),
+    ("replace a word throughout, save as docx", pack_story, gui_story, check_story),
     ("build a 3-slide deck, save as pptx", pack_deck, None, check_deck),
 ]
 
