@@ -21,6 +21,7 @@ import subprocess
 import sys
 import time
 
+from cua_mcp.accessibility.grid import parse_address
 from cua_mcp.accessibility.model import Node
 from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.apps.office import Office
@@ -42,16 +43,10 @@ def cells_of(roots: list[Node]) -> dict[str, str]:
 
 def visible_range(roots: list[Node]) -> tuple[int, int, int, int]:
     """(first row, first column, last row, last column) of the cells the snapshot read."""
-    from cua_mcp.apps.office.cells import column_index
-
     names = [n.name for root in roots for n, _ in root.walk() if n.role == "table cell"]
-
-    def split(name: str) -> tuple[int, int]:
-        letters = name.rstrip("0123456789")
-        return int(name[len(letters) :]) - 1, column_index(letters)
-
-    (r0, c0), (r1, c1) = split(names[0]), split(names[-1])
-    return r0, c0, r1, c1
+    first, last = parse_address(names[0]), parse_address(names[-1])
+    assert first is not None and last is not None
+    return first[0], first[1], last[0], last[1]
 
 
 PYATSPI_WALK = """

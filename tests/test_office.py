@@ -19,6 +19,7 @@ from odf import opendocument
 from odf.namespaces import OFFICENS, TABLENS
 from odf.table import Table, TableCell, TableRow
 
+from tests.support.desktop import wait_until
 from tests.support.mcp_client import attached_server, error_text
 from tests.support.processes import child_server_pid, descendants
 
@@ -81,12 +82,12 @@ def test_calc_block_sorted_and_saved_as_xlsx_and_ods(client, workspace):
     assert "calc" in call_text(client, "office_open", {"new": "calc"})
     block = rows_20x5()
     shown = call_text(client, "calc_set_cells", {"range": "A1", "values": block})
-    assert "Set 105 cells A1:E21" in shown and "21: orange | 14 | 5 | 70 | t19" in shown
+    assert "Set 105 cells A1:E21" in shown and "\n21\torange\t14\t5\t70\tt19" in shown
     call_text(
         client, "calc_sort_range", {"range": "A1:E21", "keys": [{"column": "B", "ascending": False}], "header": True}
     )
     read = call_text(client, "calc_get_cells", {"range": "A1:E3"})
-    assert read.splitlines()[0] == "Sheet1: A | B | C | D | E"
+    assert read.splitlines()[0] == "Sheet1\tA\tB\tC\tD\tE"
 
     data = sorted(block[1:], key=lambda r: -r[1])  # Calc's sort is stable, as Python's
     assert call_text(client, "office_save", {"path": "fruit.xlsx"}).startswith("Saved")
@@ -249,8 +250,10 @@ def test_a_sheet_snapshot_reads_cells_through_uno_as_atspi_would(client, session
     call_text(client, "calc_set_cells", {"range": "B2", "values": block})
     # LibreOffice reports cell positions from before the window manager placed a new window until the
     # window's first input (a row off): one click on the sheet first, as a user's first click would be.
-    sheet = client.call("find", {"role": "table", "name": "Sheet"})["elements"][0]["ref"]
-    client.call("click", {"ref": sheet})
+    tables = wait_until(
+        lambda: client.call("find", {"role": "table", "name": "Sheet"})["elements"], timeout=60, what="the sheet"
+    )
+    client.call("click", {"ref": tables[0]["ref"]})
     fused_text = client.text("snapshot", {"max_nodes": 3000})
     table, fused = sheet_grid(fused_text)
     with attached_server(session, "--deny", "office") as plain:

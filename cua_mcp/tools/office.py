@@ -10,8 +10,8 @@ from typing import Annotated, Any, Literal
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
+from cua_mcp.accessibility.grid import column_letters, grid_lines, parse_address
 from cua_mcp.apps.office import Office
-from cua_mcp.apps.office.cells import column_index, column_name
 from cua_mcp.errors import InvalidArgumentError
 from cua_mcp.tools._registry import ToolRegistrar
 from cua_mcp.tools._text import reply
@@ -125,19 +125,17 @@ def _color(value: str | None) -> int | None:
 
 
 def grid(sheet: str, first: str, text: list[list[str]], formulas: list[list[str | None]] | None = None) -> str:
-    """Cells as lines: a column-letter header, then `row | cell | cell`; formulas after the value."""
-    match = re.match(r"([A-Z]+)(\d+)", first)
-    assert match is not None
-    col0, row0 = column_index(match[1]), int(match[2])
+    """Cells in the snapshot's grid layout (a line of column letters led by the sheet, then a line a row);
+    a formula follows its cell's value."""
+    top = parse_address(first)
+    assert top is not None
     width = max((len(row) for row in text), default=0)
-    lines = [f"{sheet}: " + " | ".join(column_name(col0 + c) for c in range(width))]
-    for r, row in enumerate(text):
-        cells = []
-        for c, shown in enumerate(row):
-            formula = formulas[r][c] if formulas else None
-            cells.append(f"{shown} {formula}" if formula else shown)
-        lines.append(f"{row0 + r}: " + " | ".join(cells))
-    return "\n".join(lines)
+    cells = [
+        [f"{shown} {formulas[r][c]}" if formulas and formulas[r][c] else shown for c, shown in enumerate(row)]
+        for r, row in enumerate(text)
+    ]
+    columns = [column_letters(top[1] + c) for c in range(width)]
+    return "\n".join(grid_lines(columns, [top[0] + 1 + r for r in range(len(text))], cells, sheet))
 
 
 def register(tools: ToolRegistrar, office: Office) -> None:

@@ -46,7 +46,7 @@ FORMATS = {
 }
 _SAVE_CAP_BYTES = 200 * 1024 * 1024
 _PROFILE_ARG = "-env:UserInstallation=file://"
-_QUIET_SETTINGS = """<?xml version="1.0" encoding="UTF-8"?>
+QUIET_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
 <oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
  xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
 <item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="ShowTipOfTheDay" oor:op="fuse"><value>false</value></prop></item>
@@ -102,7 +102,7 @@ class Office:
                 settings = folder / "user" / "registrymodifications.xcu"
                 if not settings.exists():
                     settings.parent.mkdir(parents=True, exist_ok=True)
-                    settings.write_text(_QUIET_SETTINGS)
+                    settings.write_text(QUIET_PROFILE)
 
     def _start_bare(self) -> None:
         """soffice with no document (office_open then opens one): the first catalog entry of LibreOffice."""
