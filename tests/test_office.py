@@ -189,6 +189,17 @@ def test_impress_three_slides_saved_as_pptx(client, workspace):
     ]
 
 
+def test_launch_opens_its_window_in_the_instance_the_tools_drive(client):
+    before = client.call("office_info")["documents"]
+    client.call("launch", {"app": "libreoffice-writer"}, timeout=180)
+    after = client.call("office_info")["documents"]
+    assert len(after) == len(before) + 1
+    new = next(d for d in after if d["id"] not in {b["id"] for b in before})
+    assert new["kind"] == "writer"
+    call_text(client, "writer_insert_text", {"text": "typed by the tools", "doc": new["id"]})
+    assert call_text(client, "writer_get_text", {"doc": new["id"]}) == "1: typed by the tools"
+
+
 def test_saving_outside_the_workspace_or_through_a_symlink_is_refused(client, workspace, tmp_path):
     outside = tmp_path / "stolen.pptx"
     for path in ("../escape.pptx", str(outside)):

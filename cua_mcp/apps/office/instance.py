@@ -227,6 +227,7 @@ class Office:
                     f"{path!r} is not a file in the workspace: list_files shows what is there "
                     "(or use new='calc', 'writer' or 'impress' for a new document)."
                 )
+        uno_python()  # without python3-uno, say so before starting anything
         if restart:
             self.stop()
         if not self.running:
@@ -247,13 +248,13 @@ class Office:
                     f"{FORMATS[chosen['kind']][1]}')."
                 )
             path = workspace.relative(Path(chosen["path"]))
+        target = workspace.resolve(path)  # first: a path that leaves the workspace is refused whatever else is wrong
         fmt = (format or PurePosixPath(path).suffix.lstrip(".")).lower()
         if fmt not in FORMATS[chosen["kind"]]:
             raise InvalidArgumentError(
                 f"a {chosen['kind']} document saves as {', '.join(FORMATS[chosen['kind']])}; "
                 f"{fmt or 'no format'!r} is not one: give format or a path ending in one of them."
             )
-        target = workspace.resolve(path)
         own = chosen["path"] is not None and Path(chosen["path"]) == target
         scratch = Path(tempfile.mkdtemp(prefix="save-", dir=self._scratch_root()))
         try:
