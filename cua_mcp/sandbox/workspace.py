@@ -112,6 +112,7 @@ class Workspace:
         with self._folder(parts[:-1], path) as folder, self._opened(parts[-1:], flags, path, folder) as fd:
             info = os.fstat(fd)
             _require_file(info, path)
+            self._hand_over(fd, info)
             if (info.st_size if append else 0) + len(data) > limit:
                 raise InvalidArgumentError(f"{path!r} would grow past {limit} bytes: workspace files are capped.")
             if not append:
@@ -121,6 +122,12 @@ class Workspace:
             while view:
                 view = view[os.write(fd, view) :]
             return os.fstat(fd).st_size
+
+    def make_folder(self, path: str) -> Path:
+        """Create the folder `path` (and those above it) inside the workspace, following no link."""
+        parts = self._parts(path)
+        with self._folder(parts, path):
+            return self.root.joinpath(*parts)
 
     def list(self, path: str = ".", pattern: str = "*") -> tuple[list[Entry], bool]:
         """Entries under `path` matching `pattern` (a glob on names; with '/' or '**' on paths
@@ -149,6 +156,13 @@ class Workspace:
         return entries, False
 
     # ----- opening without following links -------------------------------------------------
+
+    def _hand_over(self, fd: int, info: os.stat_result) -> None:
+        """Give what the server just made to the workspace's owner (the confined commands' user,
+        when the server runs as root), so that they can change it too."""
+        owner = os.stat(self.root)
+        if info.st_uid == os.geteuid() != owner.st_uid:
+            os.fchown(fd, owner.st_uid, owner.st_gid)
 
     def _parts(self, path: str) -> tuple[str, ...]:
         """`path`'s components relative to the root; refuses `..`, NUL and absolute paths outside."""
@@ -207,6 +221,7 @@ class Workspace:
                         following = open_beneath(current, (name,), os.O_RDONLY | os.O_DIRECTORY)
                     except OSError as exc:
                         raise _explained(exc, shown) from None
+                    self._hand_over(following, os.fstat(following))
                     if current != root_fd:
                         os.close(current)
                     current = following
