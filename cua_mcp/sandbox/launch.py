@@ -198,6 +198,14 @@ class Launcher:
 
     # ----- apps ----------------------------------------------------------------------------
 
+    def app_command(self, argv: list[str]) -> tuple[list[str], dict[str, str]]:
+        """argv and environment that run `argv` as a confined app runs (its user, its /tmp): for a helper
+        that must reach an app's own sockets (the office tools' UNO helper)."""
+        confinement = self._confinement(self.workspace.root)
+        if confinement is not None:
+            argv = confinement.wrap(argv)
+        return argv, self.environment(confinement is not None)
+
     def start_app(self, spec: AppSpec, args: Iterable[str]) -> subprocess.Popen:
         """Start a catalog app in its own process group; confined when the catalog says so."""
         workspace = self.workspace.root

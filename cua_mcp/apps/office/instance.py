@@ -14,7 +14,6 @@ import contextlib
 import dataclasses
 import os
 import secrets
-import shlex
 import shutil
 import signal
 import subprocess
@@ -181,14 +180,12 @@ class Office:
         return helper
 
     def _helper_command(self) -> tuple[list[str], dict[str, str]]:
-        """The helper runs in soffice's confinement when soffice has one: the pipe's socket lives in
-        the confined /tmp."""
+        """The helper runs as soffice runs (confined: its user and /tmp), since the pipe's socket is in
+        that /tmp and named after that user."""
         argv = [uno_python(), str(HELPER), self._pipe]
-        launcher = self._launcher
-        if self._spec is not None and self._spec.sandboxed and launcher.confined:
-            return launcher.command(shlex.join(argv), launcher.workspace.root)
-        env = launcher.environment(False)
-        return argv, env
+        if self._spec is not None and self._spec.sandboxed:
+            return self._launcher.app_command(argv)
+        return argv, self._launcher.environment(False)
 
     # ----- sheets for snapshots (the SheetSource of accessibility/sheets.py) --------------------
 
@@ -256,7 +253,10 @@ class Office:
                 f"{fmt or 'no format'!r} is not one: give format or a path ending in one of them."
             )
         own = chosen["path"] is not None and Path(chosen["path"]) == target
-        scratch = Path(tempfile.mkdtemp(prefix="save-", dir=self._scratch_root()))
+        root = self._scratch_root()
+        scratch = Path(tempfile.mkdtemp(prefix="save-", dir=root))
+        owner = root.parent.stat()  # soffice's user owns its data folder: it must write here
+        os.chown(scratch, owner.st_uid, owner.st_gid)
         try:
             written = scratch / f"document.{fmt}"
             result = await self.call(
