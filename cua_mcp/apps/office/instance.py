@@ -24,6 +24,7 @@ from typing import TYPE_CHECKING, Any
 from cua_mcp.apps.office.helper import HELPER, HelperGone, HelperTimeout, UnoHelper, uno_python
 from cua_mcp.errors import CuaError, InvalidArgumentError, OfficeNotRunningError
 from cua_mcp.sandbox.apps import AppSpec
+from cua_mcp.sandbox.workspace import Workspace
 
 if TYPE_CHECKING:
     from cua_mcp.sandbox.launch import Launcher
@@ -99,9 +100,10 @@ class Office:
             if part.startswith(_PROFILE_ARG):
                 folder = Path(part.removeprefix(_PROFILE_ARG).replace("{data}", str(self._launcher.data_dir)))
                 settings = folder / "user" / "registrymodifications.xcu"
-                if not settings.exists():
-                    settings.parent.mkdir(parents=True, exist_ok=True)
-                    settings.write_text(QUIET_PROFILE)
+                home = self._launcher.home
+                if not settings.exists() and settings.is_relative_to(home):
+                    # Made as the launcher makes app folders: soffice may run as another user than the server.
+                    Workspace(home).write_text(settings.relative_to(home).as_posix(), QUIET_PROFILE)
 
     def _start_bare(self) -> None:
         """soffice with no document (office_open then opens one): the first catalog entry of LibreOffice."""
