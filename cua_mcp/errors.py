@@ -104,3 +104,11 @@ class OfficeError(CuaError):
 
 class OfficeNotRunningError(OfficeError):
     """No LibreOffice instance of the server's is running, or it quit, or it does not answer."""
+
+
+class BrowserError(CuaError):
+    """Chromium (driven through DevTools) failed to do what was asked, or went away."""
+
+
+class BrowserNotRunningError(BrowserError):
+    """A browser tool was called while the server holds no Chromium."""

@@ -1,1 +1,1 @@
-"""App APIs as plain Python (LibreOffice through UNO, Chromium through DevTools): nothing of MCP here."""
+"""App APIs as plain Python (no MCP): the programs' own interfaces, which tool packs in `tools/` wrap."""

@@ -49,7 +49,12 @@ def _parser() -> argparse.ArgumentParser:
     )
     run.add_argument("--parallel", type=int, default=1, metavar="N", help="desktops side by side (1)")
     run.add_argument("--executor", default="local", help="local (default), or package.module:Class")
-    run.add_argument("--transport", choices=("stdio", "http"), default=None, help="how the agent reaches the server")
+    run.add_argument(
+        "--transport",
+        choices=("stdio", "http"),
+        default=None,
+        help="how the agent reaches the server: http (default, the server in this process) or stdio (a child process)",
+    )
     run.add_argument("--out", type=Path, help="output folder (default bench-results/<time>)")
     run.add_argument("--cache", type=Path, help="folder of downloads (default: a 'cache' folder beside the tasks)")
     run.add_argument("--offline", action="store_true", help="never download: files must be in the cache")
@@ -91,7 +96,7 @@ def main(argv: list[str]) -> int:
     out = args.out or Path("bench-results") / datetime.now(UTC).strftime("%Y%m%d-%H%M%S")
     out.mkdir(parents=True, exist_ok=True)
     cache = args.cache or next((p / "cache" for p in args.paths if (p / "cache").is_dir()), None)
-    transport = args.transport or ("http" if args.agent == "command" else "stdio")
+    transport = args.transport or "http"
     options = []
     for selection in selections:
         option = RunOptions(

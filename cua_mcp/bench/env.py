@@ -10,15 +10,18 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import os
 import shutil
 import socket
 import urllib.request
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
 
+from cua_mcp.accessibility.search import Query
 from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.errors import CuaError
 from cua_mcp.sandbox.apps import AppSpec
+from cua_mcp.sandbox.confine import group_of, sandbox_user
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.sandbox.shell import CommandResult, run_command
 from cua_mcp.sandbox.window_match import select_window
@@ -71,6 +74,23 @@ class TaskEnv:
         elif pure.is_absolute() and pure.is_relative_to(VM_HOME):
             text = str(pure.relative_to(VM_HOME))
         return self.desktop.launcher.workspace.resolve(text)
+
+    def place(self, target: Path, content: bytes | Path) -> None:
+        """Put a file into the workspace (bytes, or a copy of a file) owned as the agent's own files are:
+        the desktop's apps and commands run as the workspace's owner, and must be able to change it."""
+        target.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, Path):
+            shutil.copyfile(content, target)
+        else:
+            target.write_bytes(content)
+        user = sandbox_user() if self.desktop.launcher.confined else None
+        if user is None or user == os.geteuid():
+            return
+        root = self.workspace
+        for made in [target, *target.parents]:
+            if not made.is_relative_to(root):
+                break
+            os.chown(made, user, group_of(user), follow_symlinks=False)
 
     def map_text(self, text: str) -> str:
         """`text` (a command line, a URL) with OSWorld's VM home replaced by the workspace."""
@@ -147,7 +167,7 @@ class TaskEnv:
         deadline = loop.time() + timeout
         while loop.time() < deadline:
             with contextlib.suppress(CuaError):
-                found, _ = await self.a11y.find("desktop", role, None, None, ["showing"])
+                found, _ = await self.a11y.find("desktop", Query(role, states=("showing",)))
                 if found:
                     return
             await asyncio.sleep(0.3)
@@ -195,8 +215,3 @@ def _download(url: str, target: Path) -> None:
                 raise OSError(f"larger than {_DOWNLOAD_LIMIT // (1024 * 1024)} MB")
             out.write(chunk)
     partial.replace(target)
-
-
-def copy_into(source: Path, target: Path) -> None:
-    target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.copyfile(source, target)

@@ -15,6 +15,7 @@ from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from cua_mcp.accessibility.search import Query
 from cua_mcp.bench import documents
 from cua_mcp.bench.env import TaskEnv
 from cua_mcp.errors import CuaError
@@ -182,7 +183,8 @@ class Element(_Evaluator):
 
     async def check(self, ctx: EvalContext) -> Outcome:
         try:
-            found, _ = await ctx.env.a11y.find("desktop", self.role, self.name, self.text, self.states)
+            query = Query(self.role, self.name, self.text, tuple(self.states))
+            found, _ = await ctx.env.a11y.find("desktop", query)
         except CuaError as exc:
             raise documents.UnreadableError(f"cannot read the accessibility tree: {exc}") from exc
         what = f"role={self.role!r} name={self.name!r} text={self.text!r} states={self.states}"

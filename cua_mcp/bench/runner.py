@@ -50,7 +50,7 @@ class RunOptions:
     out_dir: Path
     groups: frozenset[str] = DEFAULT_GROUPS
     tools_label: str = "default"
-    transport: Transport = "stdio"
+    transport: Transport = "http"
     cache_dir: Path | None = None
     offline: bool = False
     screen: tuple[int, int] = (1280, 800)
@@ -138,6 +138,16 @@ async def run_task(task: Task, agent: Agent, options: RunOptions) -> TaskResult:
         result.wall_s = round(time.monotonic() - started, 3)
         (folder / "result.json").write_text(json.dumps(result.to_json(), indent=1, ensure_ascii=False))
     return result
+
+
+_START_LOCKS: dict[asyncio.AbstractEventLoop, asyncio.Lock] = {}
+
+
+def _sandbox_start_lock() -> asyncio.Lock:
+    """One sandbox starts at a time in a process: two starting at once can end with one of them
+    refusing this process's own X connections ("Invalid MIT-MAGIC-COOKIE-1 key")."""
+    loop = asyncio.get_running_loop()
+    return _START_LOCKS.setdefault(loop, asyncio.Lock())
 
 
 async def _set_up(task: Task, env: TaskEnv, result: TaskResult, started: float) -> bool:
@@ -276,7 +286,12 @@ class LocalExecutor:
             async with slots:
                 if self.on_start is not None:
                     self.on_start(task)
-                await queue.put(await run_task(task, agent, options))
+                try:
+                    result = await run_task(task, agent, options)
+                except Exception as exc:  # a harness bug must cost one task, never hang the run
+                    log.exception("task %s broke the runner", task.id)
+                    result = TaskResult(task.id, "error", detail=f"the runner failed: {type(exc).__name__}: {exc}")
+                await queue.put(result)
 
         workers = [asyncio.create_task(one(t)) for t in tasks]
         try:

@@ -75,7 +75,8 @@ async def serve(
                 yield Served(client, None, None)
         return
     recorder = CallRecorder(record_dir=record_dir, capture=lambda: recording_frame(desktop))
-    server, _ = build_server(desktop, groups=groups, observer=recorder)
+    # Building the tools' schemas takes most of a second of CPU: off the loop the other tasks share.
+    server, _ = await asyncio.to_thread(build_server, desktop, groups=groups, observer=recorder)
     settings = HttpSettings(port=free_port(), token=secrets.token_urlsafe(24))
     app = build_http_app(server, desktop, recorder, settings)
     config = uvicorn.Config(app, host=settings.host, port=settings.port, log_level="warning", lifespan="on")

@@ -13,7 +13,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from cua_mcp.bench.env import EnvironmentFailure, TaskEnv, copy_into
+from cua_mcp.bench.env import EnvironmentFailure, TaskEnv
 from cua_mcp.errors import CuaError
 
 # Which catalog app opens a file, by extension (as a desktop's default apps would).
@@ -57,9 +57,7 @@ class WriteFile(_Step):
     content: str
 
     async def run(self, env: TaskEnv) -> None:
-        target = env.path(self.path)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_text(self.content, encoding="utf-8")
+        env.place(env.path(self.path), self.content.encode("utf-8"))
 
 
 class CopyFile(_Step):
@@ -70,7 +68,7 @@ class CopyFile(_Step):
     path: str
 
     async def run(self, env: TaskEnv) -> None:
-        copy_into(env.task_file(self.source), env.path(self.path))
+        env.place(env.path(self.path), env.task_file(self.source))
 
 
 class Download(_Step):
@@ -81,7 +79,7 @@ class Download(_Step):
     path: str
 
     async def run(self, env: TaskEnv) -> None:
-        copy_into(await env.fetch(self.url, PurePosixPath(self.path).name), env.path(self.path))
+        env.place(env.path(self.path), await env.fetch(self.url, PurePosixPath(self.path).name))
 
 
 class Launch(_Step):

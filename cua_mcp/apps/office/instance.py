@@ -185,9 +185,8 @@ class Office:
         """The helper runs as soffice runs (confined: its user and /tmp), since the pipe's socket is in
         that /tmp and named after that user."""
         argv = [uno_python(), str(HELPER), self._pipe]
-        if self._spec is not None and self._spec.sandboxed:
-            return self._launcher.app_command(argv)
-        return argv, self._launcher.environment(False)
+        helper = AppSpec("uno-helper", tuple(argv), sandboxed=self._spec is not None and self._spec.sandboxed)
+        return self._launcher.app_command(helper, [])
 
     # ----- sheets for snapshots (the SheetSource of accessibility/sheets.py) --------------------
 
