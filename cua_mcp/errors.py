@@ -102,6 +102,14 @@ class FileExistsInDialogError(CuaError):
     """A save dialog's file exists and overwriting it was not asked for."""
 
 
+class OfficeError(CuaError):
+    """LibreOffice (through UNO) could not do what was asked."""
+
+
+class OfficeNotRunningError(OfficeError):
+    """No LibreOffice instance of the server's is running, or it quit, or it does not answer."""
+
+
 class BrowserError(CuaError):
     """Chromium (driven through DevTools) failed to do what was asked, or went away."""
 

@@ -22,6 +22,7 @@ from cua_mcp.accessibility.grid import parse_address
 from cua_mcp.accessibility.model import AppInfo, Node, Snapshot
 from cua_mcp.accessibility.refs import RefTable
 from cua_mcp.accessibility.search import Query
+from cua_mcp.accessibility.sheets import SheetSource, address_cells, fill_sheets, from_source
 from cua_mcp.errors import AccessibilityError, CuaError, InvalidArgumentError
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.sandbox.x11.windows import WindowInfo
@@ -36,13 +37,20 @@ _READY_POLL_S = 0.25
 class Accessibility:
     """Snapshots, refs and element actions on one desktop's accessibility bus."""
 
-    def __init__(self, desktop: Desktop, backend: str = "dbus", timeout: float = DEFAULT_TIMEOUT_S) -> None:
+    def __init__(
+        self,
+        desktop: Desktop,
+        backend: str = "dbus",
+        timeout: float = DEFAULT_TIMEOUT_S,
+        sheets: SheetSource | None = None,
+    ) -> None:
         if backend not in BACKENDS:
             raise ValueError(f"unknown accessibility backend {backend!r}")
         self.desktop = desktop
         self.backend_name = backend
         self.timeout = timeout
         self.refs = RefTable()
+        self.sheets = sheets  # reads the cells of sheets in app instances the server holds (see sheets.py)
         self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="cua-atspi")
         self._bus: AtspiBus | None = None
         self._backend: Backend | None = None
@@ -116,16 +124,26 @@ class Accessibility:
 
         `cells=False` leaves out the visible cells of spreadsheets (see `Backend.read`)."""
         windows = await self.desktop.list_windows()
-        snap = await self._run(lambda: self._read(scope, windows, cells))
+        snap, held = await self._run(lambda: self._read(scope, windows, cells))
+        if held:
+            snap.notes += await fill_sheets(held, self.sheets)  # type: ignore[arg-type]
         for node, _ in snap.nodes():
-            node.ref = self.refs.ref_for(node.bus, node.path)
+            if not from_source(node):
+                node.ref = self.refs.ref_for(node.bus, node.path)
+        address_cells(held)
         return snap
 
-    def _read(self, scope: str, windows: list[WindowInfo], cells: bool) -> Snapshot:
+    def _read(self, scope: str, windows: list[WindowInfo], cells: bool) -> tuple[Snapshot, list[Node]]:
+        """The snapshot, and the roots of apps whose sheets' cells are left to `self.sheets`."""
         assert self._backend is not None
         apps = self._backend.applications()
         chosen, pick, label = _resolve_scope(scope, apps, windows)
-        roots, notes = self._backend.read(chosen, pick, cells)
+        held = [a for a in chosen if cells and self.sheets is not None and self.sheets.holds(a.pid)]
+        roots, notes = self._backend.read([a for a in chosen if a not in held], pick, cells)
+        held_roots: list[Node] = []
+        if held:
+            held_roots, more = self._backend.read(held, pick, False)
+            roots, notes = roots + held_roots, notes + more
         fix_window_relative(roots, chosen, windows)
         roots = [root for root in roots if root.children or pick is None]
         if pick is not None and not roots:
@@ -135,7 +153,7 @@ class Accessibility:
                 f"the window {what} has no accessible elements: its app is not on the accessibility bus (or "
                 "has not made its tree yet). Use screenshot and act on pixels, or retry if it is starting."
             )
-        return Snapshot(roots, notes, label, window=pick is not None)
+        return Snapshot(roots, notes, label, window=pick is not None), held_roots
 
     async def wait_readable(self, windows: Callable[[], Awaitable[list[int]]], timeout: float) -> bool:
         """Poll until every window `windows()` names (none: not yet) shows accessible elements, or `timeout`

@@ -101,6 +101,10 @@ class Workspace:
             raise InvalidArgumentError(
                 f"content is {len(data)} bytes; one write takes at most {MAX_WRITE_BYTES}: write in parts with append=true."
             )
+        return self.write_bytes(path, data, append)
+
+    def write_bytes(self, path: str, data: bytes, append: bool = False, limit: int = MAX_FILE_BYTES) -> int:
+        """Write (or append) bytes, creating parent folders; returns the file's new size (at most `limit`)."""
         parts = self._parts(path)
         if not parts:
             raise InvalidArgumentError(f"{path!r} is the workspace folder: give a file name inside it.")
@@ -109,10 +113,8 @@ class Workspace:
             info = os.fstat(fd)
             _require_file(info, path)
             self._hand_over(fd, info)
-            if append and info.st_size + len(data) > MAX_FILE_BYTES:
-                raise InvalidArgumentError(
-                    f"{path!r} would grow past {MAX_FILE_BYTES} bytes: workspace files are capped."
-                )
+            if (info.st_size if append else 0) + len(data) > limit:
+                raise InvalidArgumentError(f"{path!r} would grow past {limit} bytes: workspace files are capped.")
             if not append:
                 os.ftruncate(fd, 0)  # only now that it is known to be a regular file
             os.set_blocking(fd, True)

@@ -10,6 +10,7 @@ from mcp.server import MCPServer
 from cua_mcp import __version__
 from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.apps.browser import Browser
+from cua_mcp.apps.office import Office
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.tools import (
     accessibility,
@@ -20,6 +21,7 @@ from cua_mcp.tools import (
     input,
     launch,
     menus,
+    office,
     screen,
     shell,
     windows,
@@ -44,6 +46,9 @@ _INSTRUCTIONS = (
     ("Move text with", ("clipboard_get", "clipboard_set"), "."),
     ("Exchange files through the workspace with", ("read_file", "write_file", "list_files"), "."),
     ("Run commands with", ("run_command",), "."),
+    ("For LibreOffice documents prefer", ("office_open", "office_info", "office_save"),
+     "with the calc_*, writer_* and impress_* tools: they change a document through LibreOffice's own API "
+     "in one call where clicking and typing take many."),
 )  # fmt: skip
 
 
@@ -91,8 +96,11 @@ def build_server(
         log_level=log_level,  # type: ignore[arg-type]
     )
     registrar = ToolRegistrar(server, groups, observer, confirm)
+    # The server's LibreOffice: `launch` of a LibreOffice app starts it, the office tools drive it, and
+    # snapshots read its sheets' visible cells through it.
+    soffice = Office(desktop.launcher) if "office" in registrar.groups else None
     # One accessibility client per desktop: it holds the refs that stay valid across snapshots.
-    a11y = Accessibility(desktop, a11y_backend)
+    a11y = Accessibility(desktop, a11y_backend, sheets=soffice)
     screen.register(registrar, desktop, a11y)
     # Every input and element action answers through one reporter: settled screen, focus, windows.
     report = ActionReporter(desktop, a11y, settle_s)
@@ -107,7 +115,9 @@ def build_server(
         chromium = Browser(desktop)
         browser.register(registrar, chromium)
         driven[chromium.app] = chromium
-    launch.register(registrar, desktop, a11y, driven)
+    launch.register(registrar, desktop, a11y, driven, soffice)
+    if soffice is not None:
+        office.register(registrar, soffice)
     for module in (clipboard, files, shell):
         module.register(registrar, desktop)
     # The SDK takes instructions only at construction; the low-level server reads them at each handshake.

@@ -11,6 +11,7 @@ from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from cua_mcp.accessibility.service import Accessibility
+from cua_mcp.apps.office import Office
 from cua_mcp.errors import PolicyDenied
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.sandbox.x11.windows import WindowInfo
@@ -49,7 +50,10 @@ def register(
     desktop: Desktop,
     a11y: Accessibility | None = None,
     driven: Mapping[str, ServerDrivenApp] | None = None,
+    office: Office | None = None,
 ) -> None:
+    """`office`: the server's LibreOffice, through which LibreOffice apps start (so the office tools
+    and the GUI act on one instance)."""
     launcher = desktop.launcher
     driven = driven or {}
     offered = [spec for spec in launcher.catalog.apps.values() if spec.group in tools.groups]
@@ -77,7 +81,10 @@ def register(
             return await _driven(driven[spec.name], spec.name, list(args), confined)
         before = {w.id for w in await desktop.list_windows()}
         # On the event loop's thread on purpose: bubblewrap's --die-with-parent follows the forking thread.
-        popen = launcher.start_app(spec, args)
+        if office is not None and office.owns(spec):
+            popen = office.start_app(spec, list(args))
+        else:
+            popen = launcher.start_app(spec, args)
         how = f"pid {popen.pid}{', confined' if confined else ''}"
         if not wait:
             done = f"started {spec.name}"

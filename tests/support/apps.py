@@ -6,16 +6,8 @@ import os
 import subprocess
 from pathlib import Path
 
+from cua_mcp.apps.office.instance import QUIET_PROFILE
 from cua_mcp.sandbox.session import SandboxSession
-
-# A fresh profile shows a tip-of-the-day dialog over the sheet; these keys turn it off.
-_LIBREOFFICE_PROFILE = """<?xml version="1.0" encoding="UTF-8"?>
-<oor:items xmlns:oor="http://openoffice.org/2001/registry" xmlns:xs="http://www.w3.org/2001/XMLSchema"
- xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance">
-<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="ShowTipOfTheDay" oor:op="fuse"><value>false</value></prop></item>
-<item oor:path="/org.openoffice.Office.Common/Misc"><prop oor:name="FirstRun" oor:op="fuse"><value>false</value></prop></item>
-</oor:items>
-"""
 
 CALC_ROWS = [("name", "qty", "price")] + [(f"item{i}", str(i), f"{i * 1.5:g}") for i in range(1, 31)]
 
@@ -45,7 +37,9 @@ def home_file(session: SandboxSession, relative: str, text: str) -> Path:
 
 def launch_calc(session: SandboxSession) -> subprocess.Popen:
     """LibreOffice Calc showing a small sheet of data (a CSV opened without the import dialog)."""
-    home_file(session, ".config/libreoffice/4/user/registrymodifications.xcu", _LIBREOFFICE_PROFILE)
+    home_file(
+        session, ".config/libreoffice/4/user/registrymodifications.xcu", QUIET_PROFILE
+    )  # no tip-of-the-day dialog over the sheet
     data = home_file(session, "orders.csv", "".join(",".join(row) + "\n" for row in CALC_ROWS))
     return session.launch(["localc", "--norestore", "--nologo", "--infilter=CSV:44,34,UTF8", str(data)])
 
