@@ -24,7 +24,7 @@ from typing import Any
 
 from cua_mcp.accessibility import osworld, text_format
 from cua_mcp.accessibility.grid import is_grid_cell
-from cua_mcp.accessibility.model import Snapshot
+from cua_mcp.accessibility.model import Node, Snapshot
 from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.sandbox.desktop import Desktop
 from tests.support.apps import launch_calc, launch_chromium
@@ -152,8 +152,10 @@ def sizes(snap: Snapshot, desktop: Desktop, table: str, rows: list[list[str]]) -
     """(our characters, OSWorld's table characters, OSWorld-kept elements missing from ours).
 
     Ours is the text block `snapshot` returns for the window (header line included, the tool's defaults).
-    An OSWorld row is present when that text has a line of the same role (in our words) and name; an empty
-    sheet cell is present when the text has its sheet's grid (which names the range of cells shown)."""
+    An OSWorld row is present when that text has a line of the same role and name, or when it is a text
+    whose words the line of the element holding it already prints (a heading's or link's own text, which
+    the snapshot folds into that line); an empty sheet cell is present when the text has its sheet's grid
+    (which names the range of cells shown)."""
     ours, _, _ = text_format.snapshot_text(snap, desktop.space)
     lines = list(text_format.select(snap.roots, "interactive", app_lines=not snap.window))
     printed = set(ours.splitlines())
@@ -163,13 +165,34 @@ def sizes(snap: Snapshot, desktop: Desktop, table: str, rows: list[list[str]]) -
         if text_format.format_line(line.node, line.depth, desktop.space) in printed or is_grid_cell(line.node)
     }
     grid_shown = any(line.lstrip().startswith("cells ") and " show; " in line for line in printed)
+    folded = _folded(snap, printed, desktop)
     missing = []
     for tag, name, text in rows:
         role = tag.replace("-", " ")
-        if (role, name.strip()) in listed or (role == "table cell" and not text and grid_shown):
+        present = (role, name.strip()) in listed or (role, name.strip()) in folded
+        if present or (role == "table cell" and not text and grid_shown):
             continue
         missing.append(f"{role} {name!r}")
     return len(ours), len(table), missing
+
+
+def _folded(snap: Snapshot, printed: set[str], desktop: Desktop) -> set[tuple[str, str]]:
+    """(role, name) of leaf texts not printed because the printed line of an ancestor carries their words."""
+    lines = {line.strip() for line in printed}
+    folded = set()
+
+    def visit(node: Node, carried: str) -> None:
+        line = text_format.format_line(node, 0, desktop.space)
+        shown = line in lines
+        name = text_format.display_name(node)
+        if not shown and not node.children and name and f'"{name}' in carried:
+            folded.add((node.role, name))
+        for child in node.children:
+            visit(child, f"{carried}\n{line}" if shown else carried)
+
+    for root in snap.roots:
+        visit(root, "")
+    return folded
 
 
 async def measure(runs: int, dump: str | None = None) -> str:

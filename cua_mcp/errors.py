@@ -96,3 +96,11 @@ class UnknownRefError(InvalidArgumentError):
 
 class AccessibilityError(CuaError):
     """The accessibility bus or an app on it failed to do what was asked."""
+
+
+class BrowserError(CuaError):
+    """Chromium (driven through DevTools) failed to do what was asked, or went away."""
+
+
+class BrowserNotRunningError(BrowserError):
+    """A browser tool was called while the server holds no Chromium."""

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -13,7 +14,7 @@ from cua_mcp.accessibility._dbus import AtspiBus
 from cua_mcp.accessibility.dbus_backend import DbusBackend
 from cua_mcp.accessibility.pyatspi_backend import to_json
 from tests.support.apps import launch_calc, launch_chromium
-from tests.support.desktop import wait_for_app, wait_until
+from tests.support.desktop import as_desktop_user, wait_for_app, wait_until
 
 
 @pytest.fixture(scope="module")
@@ -31,10 +32,12 @@ def fast_tree(backend: DbusBackend, app_name: str, walk: bool = False) -> list[d
     return [to_json(r) for r in roots]
 
 
-def reference_tree(session, app_name: str) -> list[dict]:
+def reference_tree(session, app_name: str, as_user: bool = True) -> list[dict]:
+    """pyatspi's read, as the app's user (libatspi reads only apps of its own user)."""
+    argv = [sys.executable, "-m", "cua_mcp.accessibility.pyatspi_backend", app_name]
     out = subprocess.run(
-        [sys.executable, "-m", "cua_mcp.accessibility.pyatspi_backend", app_name],
-        env=session.env,
+        as_desktop_user(session, argv) if as_user else argv,
+        env={**session.env, "PYTHONPATH": str(Path(__file__).parents[1])},
         capture_output=True,
         text=True,
         timeout=120,
@@ -72,14 +75,14 @@ def flatten(trees: list[dict]) -> dict[str, tuple]:
     return nodes
 
 
-def assert_same(session, dbus, app_name: str) -> None:
+def assert_same(session, dbus, app_name: str, as_user: bool = True) -> None:
     """Both backends read the same tree. Live apps change (a caret blinks, Chromium's tab name carries its
     memory use), so the two reads are repeated until they agree, and the last difference is reported."""
 
     def agree() -> bool:
         # Apps settle (caret blink, focus) for a moment after start: first two fast reads must agree.
         fast = _stable(dbus, app_name)
-        reference = flatten(reference_tree(session, app_name))
+        reference = flatten(reference_tree(session, app_name, as_user))
         assert len(fast) > 5
         missing = sorted(set(reference) - set(fast))
         extra = sorted(set(fast) - set(reference))
@@ -109,9 +112,10 @@ def _stable(dbus, app_name: str):
 
 
 def test_mousepad(session, dbus):
-    session.launch("mousepad")
+    # As the server's user: an app's own socket admits only its user (root included only when it is root).
+    session.launch("mousepad", as_user=False)
     wait_for_app(session, "mousepad")
-    assert_same(session, dbus, "mousepad")
+    assert_same(session, dbus, "mousepad", as_user=False)
     # Calls went to the app over its own socket (Application.GetApplicationBusAddress), not the bus daemon.
     assert any(dbus.bus.direct(a.bus) for a in dbus.applications() if a.name.lower() == "mousepad")
 

@@ -60,3 +60,15 @@ def test_finding_a_control_does_not_make_libreoffice_build_the_cells(client, cal
         buttons = client.call("find", {"role": "push button"})["elements"]
         assert buttons and all(b["role"] == "push button" for b in buttons)
     assert resident_mb(soffice) - before < 40
+
+
+def test_a_click_at_the_centre_of_a_cell_box_selects_that_cell(client, calc):
+    # LibreOffice reports boxes from its frame's outer corner (title bar included): without the shift to the
+    # screen, a click at C5's centre selected C4 and one at A1's hit the column header.
+    for name in ("C5", "A1", "B12"):
+        cell = client.call("find", {"role": "cell", "name": name, "name_exact": True})["elements"][0]
+        x, y, w, h = cell["box"]
+        client.call("click", {"x": x + w // 2, "y": y + h // 2})
+        assert wait_until(
+            lambda name=name: re.search(rf"focused cell {name}\b", client.text("snapshot")), what=f"{name} selected"
+        ), client.text("find", {"role": "cell", "states": ["focused"]})

@@ -44,3 +44,13 @@ def test_fill_the_web_form_by_refs(client, chromium):
 
     text = client.text("snapshot", {"scope": SCOPE, "query": "order"})
     assert re.search(r'\n *heading "Order form" \[ref=e\d+\]\n', text)
+
+
+def test_a_click_at_the_centre_of_a_box_focuses_that_element(client, chromium):
+    for role, name in (("checkbox", "Gift wrap"), ("textbox", "Name")):
+        x, y, w, h = find(client, role=role, name=name, name_exact=True)[0]["box"]
+        client.call("click", {"x": x + w // 2, "y": y + h // 2})
+        assert wait_until(
+            lambda role=role, name=name: find(client, role=role, name=name, name_exact=True, states=["focused"]),
+            what=f"{role} {name} focused",
+        )

@@ -67,6 +67,8 @@ def test_screenshot_marks_number_the_controls_with_refs(client, mousepad):
     assert mime == "image/png" and data
     assert meta["marks"] and all(re.fullmatch(r"e\d+", m["ref"]) for m in meta["marks"])
     assert any(m["role"] == "menu" and m["name"] == "File" for m in meta["marks"])
+    caption = " ".join(c.text for c in client.call_raw("screenshot", {"marks": True}).content if c.type == "text")
+    assert re.search(r'\n\d+: e\d+ menu "File"\n', caption) and re.search(r"\n\d+: e\d+ textbox\b", caption)
 
 
 def test_move_mouse_to_a_ref_lands_in_its_box(client, mousepad):
@@ -82,6 +84,24 @@ def test_wait_for_text(client, mousepad):
     assert client.call("wait_for", {"ref": ref, "until": "text_contains", "value": "ready", "timeout": 5})["met"]
     waited = client.call("wait_for", {"name": "No such thing", "until": "appears", "timeout": 0.5})
     assert waited["met"] is False and "did not hold" in waited["detail"]
+
+
+def test_a_document_line_shows_where_the_caret_is(client, mousepad):
+    ref = editor_ref(client)
+    client.call("type_text", {"ref": ref, "text": "first line", "clear": True})
+    client.call("press_keys", {"keys": "Return"})
+    client.call("type_text", {"text": "second line"})
+    client.call("press_keys", {"keys": "Return"})
+    client.call("type_text", {"text": "third"})
+    client.call("press_keys", {"keys": "Up"})
+    expected = '= "first line\\nsecond line\\nthird" caret on line 2 of 3: "second line"'
+
+    def caret_on_the_second_line() -> bool:
+        line = next(x for x in client.text("snapshot").splitlines() if f"[ref={ref}]" in x)
+        assert line.endswith(expected), line  # keys arrive in their own time: retried until they are all in
+        return True
+
+    assert wait_until(caret_on_the_second_line, what="the caret's line")
 
 
 def test_closed_window_gives_a_stale_ref_error(client, mousepad):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from cua_mcp.accessibility import grid, history, osworld, roles, search, text_format
+from cua_mcp.accessibility import backend, grid, history, osworld, roles, search, text_format
 from cua_mcp.accessibility.dbus_backend import a1_name, visible_range
 from cua_mcp.accessibility.model import Node
 from cua_mcp.accessibility.refs import RefTable
@@ -229,3 +229,17 @@ def test_wire_parses_what_jeepney_writes():
         parsed = _wire.parse(new_method_return(call, signature, body).serialise(serial=10))
         assert parsed.kind == _wire.METHOD_RETURN and parsed.reply_serial == 9
         assert parsed.body == body
+
+
+def test_a_document_shows_its_caret_line_and_a_nameless_field_its_label():
+    space = AgentSpace.for_screen(800, 600, None)
+    doc = node("text", "", SHOWN | {"editable", "multi line"}, text="a\nbb\nccc", caret=4)
+    assert text_format.format_line(doc, 0, space) == 'textbox multiline = "a\\nbb\\nccc" caret on line 2 of 3: "bb"'
+    assert backend.wants_label(node("spin button")) and not backend.wants_label(node("spin button", "Size"))
+
+
+def test_text_that_only_repeats_its_holder_is_folded_into_its_line():
+    heading = node("heading", "Order form", children=[node("static", "Order form")])
+    button = node("push button", "Cancel all", children=[node("label", "all")])
+    names = [(line.node.role, line.node.name) for line in text_format.select([heading, button], "interactive")]
+    assert names == [("heading", "Order form"), ("push button", "Cancel all"), ("label", "all")]

@@ -28,6 +28,7 @@ def inspector(session, *args: str, era: str = "legacy", timeout: float = 90) -> 
     command = [
         str(INSPECTOR), "--cli", "--protocol-era", era, "-e",
         f"DBUS_SESSION_BUS_ADDRESS={session.env['DBUS_SESSION_BUS_ADDRESS']}",
+        "-e", f"XAUTHORITY={session.env['XAUTHORITY']}",  # the sandbox display admits its cookie's holders only
         CUA_MCP, "--display", session.display, *args,
     ]  # fmt: skip
     return subprocess.run(command, capture_output=True, text=True, timeout=timeout, stdin=subprocess.DEVNULL)

@@ -10,7 +10,7 @@ import re
 import pytest
 
 from tests.support.desktop import wait_for_app, wait_until
-from tests.support.mcp_client import attached_server
+from tests.support.mcp_client import McpServerProcess, attached_server
 
 FACTORY = "gtk3-widget-factory"
 
@@ -120,3 +120,31 @@ def test_instructions_name_only_registered_tools(session):
     with attached_server(session) as full:
         assert {"click", "snapshot", "launch"} <= set(re.findall(r"`(\w+)`", full.instructions or ""))
         assert set(re.findall(r"`(\w+)`", full.instructions)) <= set(full.tool_names())
+
+
+def test_a_click_at_the_centre_of_a_box_focuses_that_element(client, factory):
+    client.call("activate_window", {"window": FACTORY})
+    fields = client.call("find", {"scope": FACTORY, "role": "textbox", "states": ["enabled"]})["elements"]
+    for field in fields[:2]:
+        x, y, w, h = field["box"]
+        client.call("click", {"x": x + w // 2, "y": y + h // 2})
+        assert wait_until(
+            lambda ref=field["ref"]: any(
+                e["ref"] == ref
+                for e in client.call("find", {"scope": FACTORY, "role": "textbox", "states": ["focused"]})["elements"]
+            ),
+            what=f"{field['ref']} focused",
+        )
+
+
+def test_launch_returns_once_the_app_can_be_read(client, factory):
+    text = client.text("launch", {"app": "mousepad"})
+    window = re.search(r"\n(0x[0-9a-f]+) \".*Mousepad\" \(Mousepad, pid \d+\) \d+x\d+ at \(\d+,\d+\)", text)
+    assert window and "[note:" not in text, text
+    # No waiting: the tree is readable as soon as launch returns.
+    assert re.search(r'\n menu "File" \[ref=e\d+\]', client.text("snapshot", {"scope": f"window:{window[1]}"}))
+
+
+def test_the_launch_flag_serves_once_its_apps_can_be_read():
+    with McpServerProcess(["--launch", "mousepad"]) as mcp:
+        assert re.search(r'\n menu "File" \[ref=e\d+\]', mcp.text("snapshot"))

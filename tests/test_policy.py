@@ -27,11 +27,17 @@ def test_read_only_keeps_observe_alone():
     assert resolve_groups(deny=["observe"], read_only=True) == frozenset()
 
 
+def test_browser_eval_is_allowed_by_name_only():
+    assert "browser_eval" not in resolve_groups()
+    assert resolve_groups(["browser_eval"]) == DEFAULT_GROUPS | {"browser_eval"}
+    assert "browser_eval" not in resolve_groups(["browser_eval"], read_only=True)
+
+
 @pytest.mark.parametrize("allow,deny", [(["shel"], []), ([], ["inputs"])])
 def test_unknown_groups_are_named(allow, deny):
     with pytest.raises(PolicyError, match="unknown tool group") as error:
         resolve_groups(allow, deny)
-    assert "observe, input, windows" in str(error.value)
+    assert "observe, input, windows" in str(error.value) and "browser_eval is allowed by name" in str(error.value)
 
 
 def test_recorder_ring_is_bounded_and_redacts(tmp_path):

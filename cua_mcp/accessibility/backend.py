@@ -57,6 +57,24 @@ def keep_value(node: Node) -> bool:
     return "Value" in node.interfaces and node.role != "table cell"
 
 
+# Controls whose name, when they have none, is worth taking from the label that labels them.
+LABELLED_ROLES = frozenset(
+    {"text", "entry", "password text", "spin button", "slider", "combo box", "check box", "radio button",
+     "toggle button", "push button", "list", "list box", "tree", "tree table", "table", "dial", "progress bar"}
+)  # fmt: skip
+LABELLED_BY = 2  # AT-SPI's RELATION_LABELLED_BY
+
+
+def wants_label(node: Node) -> bool:
+    """A nameless control: its labelled-by relation may name it."""
+    return not node.name.strip() and node.role in LABELLED_ROLES
+
+
+def keep_caret(node: Node) -> bool:
+    """An editable document: where its caret is tells a model which line it is editing."""
+    return keep_text(node) and "multi line" in node.states and "editable" in node.states
+
+
 def clean_text(text: str) -> str:
     # U+FFFC marks embedded objects; U+FFFD undecodable bytes: OSWorld drops both too.
     return text.replace("\ufffc", "").replace("\ufffd", "")[:TEXT_LIMIT]

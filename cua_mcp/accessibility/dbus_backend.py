@@ -21,7 +21,16 @@ from typing import Any
 
 from cua_mcp.accessibility._dbus import DEFAULT_TIMEOUT_S, AtspiBus, Call, CallFailed, prop
 from cua_mcp.accessibility._vocab import IFACE_PREFIX, SHOWING, VISIBLE, role_name, states_from_bits
-from cua_mcp.accessibility.backend import MAX_CELLS, WindowPicker, clean_text, keep_text, keep_value
+from cua_mcp.accessibility.backend import (
+    LABELLED_BY,
+    MAX_CELLS,
+    WindowPicker,
+    clean_text,
+    keep_caret,
+    keep_text,
+    keep_value,
+    wants_label,
+)
 from cua_mcp.accessibility.grid import column_letters
 from cua_mcp.accessibility.model import AppInfo, Node
 
@@ -115,13 +124,16 @@ class DbusBackend:
         new = [(bus, path) for bus, path in refs if bus not in self._tried]
         if not self.direct or not new:
             return
-        self._tried |= {bus for bus, _ in new}
         addresses = self.bus.call_many(
             [Call(bus, path, APPLICATION, "GetApplicationBusAddress") for bus, path in new], self.timeout
         )
         for (bus, _), address in zip(new, addresses, strict=True):
             if isinstance(address, str) and address:
+                self._tried.add(bus)
                 self.bus.connect_direct(bus, address)
+            elif isinstance(address, CallFailed) and not address.timed_out:
+                self._tried.add(bus)  # the app offers no socket of its own
+            # else an app still starting has no socket yet (an empty address): ask again next time
 
     # ----- trees -----------------------------------------------------------------------------
 
@@ -306,6 +318,26 @@ class _TreeRead:
         if keep_value(node):
             self.exchange.add(
                 [prop(node.bus, node.path, VALUE, "CurrentValue")], lambda _, value: _got_value(node, value)
+            )
+        if keep_caret(node):
+            self.exchange.add(
+                [prop(node.bus, node.path, TEXT, "CaretOffset")],
+                lambda _, at: setattr(node, "caret", at) if isinstance(at, int) and at >= 0 else None,
+            )
+        if wants_label(node):
+            self.exchange.add(
+                [Call(node.bus, node.path, ACC, "GetRelationSet")], lambda _, rels: self._got_relations(node, rels)
+            )
+
+    def _got_relations(self, node: Node, relations: Any) -> None:
+        """A nameless control's label: the name of the first object that labels it."""
+        if isinstance(relations, CallFailed):
+            return
+        labels = [tuple(t) for kind, targets in relations if kind == LABELLED_BY for t in targets]
+        if labels:
+            self.exchange.add(
+                [prop(*labels[0], ACC, "Name")],
+                lambda _, name: setattr(node, "name", name.strip()) if isinstance(name, str) else None,
             )
 
     def _got_box(self, node: Node, box: Any) -> None:

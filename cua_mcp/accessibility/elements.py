@@ -6,6 +6,7 @@ from __future__ import annotations
 from cua_mcp.accessibility._dbus import AtspiBus, Call, CallFailed, prop, set_prop
 from cua_mcp.accessibility._vocab import role_name, states_from_bits
 from cua_mcp.accessibility.dbus_backend import ACC, COMPONENT, NULL_PATH, TABLE, TEXT, VALUE, _short
+from cua_mcp.accessibility.geometry import root_pane_shift
 from cua_mcp.accessibility.model import Node
 from cua_mcp.errors import AccessibilityError, InvalidArgumentError, StaleRefError
 
@@ -14,6 +15,7 @@ EDITABLE = "org.a11y.atspi.EditableText"
 SELECTION = "org.a11y.atspi.Selection"
 _DEFAULT_ACTIONS = ("click", "press", "activate", "toggle", "jump", "open", "select")
 _GONE = ("UnknownObject", "ServiceUnknown", "NameHasNoOwner", "UnknownMethod", "NoReply")
+_MAX_PARENTS = 40  # deeper than any real window's tree
 _TOGGLES = frozenset({"check box", "toggle button", "radio button", "check menu item", "radio menu item"})
 
 
@@ -60,6 +62,27 @@ class Elements:
                 "Address cells as <table ref>:<column letters><row number>, e.g. e40:C5."
             )
         return tuple(found)  # type: ignore[return-value]
+
+    def root_pane_shift(self, node: Node) -> tuple[int, int] | None:
+        """The shift a root pane above `node` needs to lie on its container (see service._fix_window_relative),
+        found by walking up the parents; None when there is no root pane or it is where it belongs."""
+        bus, path = node.bus, node.path
+        for _ in range(_MAX_PARENTS):
+            parent, role = self.bus.call_many([prop(bus, path, ACC, "Parent"), Call(bus, path, ACC, "GetRole")],
+                                              self.timeout)  # fmt: skip
+            if isinstance(parent, CallFailed) or isinstance(role, CallFailed) or tuple(parent)[1] == NULL_PATH:
+                return None
+            if role_name(role) == "root pane":
+                boxes = self.bus.call_many(
+                    [Call(b, p, COMPONENT, "GetExtents", "u", (0,)) for b, p in ((bus, path), tuple(parent))],
+                    self.timeout,
+                )
+                if any(isinstance(box, CallFailed) for box in boxes):
+                    return None
+                pane = Node(bus, path, "root pane", "", frozenset(), box=tuple(boxes[0]))
+                return root_pane_shift(pane, Node(*tuple(parent), "", "", frozenset(), box=tuple(boxes[1])))
+            bus, path = tuple(parent)
+        return None
 
     def actions(self, node: Node) -> list[str]:
         if "Action" not in node.interfaces:

@@ -9,6 +9,7 @@ from PIL import Image, ImageDraw
 
 from cua_mcp.accessibility import text_format
 from cua_mcp.accessibility.model import Node
+from cua_mcp.accessibility.roles import web_role
 from cua_mcp.sandbox.space import AgentSpace
 
 _COLOURS = ("#e6194b", "#3cb44b", "#4363d8", "#f58231", "#911eb4", "#008080", "#9a6324", "#800000")
@@ -22,6 +23,7 @@ class Mark:
     role: str
     name: str
     box: tuple[int, int, int, int]  # agent coordinates
+    word: str  # the role in the words the snapshot prints (button, checkbox, ...)
 
 
 def choose(roots: list[Node], space: AgentSpace) -> list[Mark]:
@@ -32,7 +34,7 @@ def choose(roots: list[Node], space: AgentSpace) -> list[Mark]:
         box = text_format.box_in_space(node, space)
         if node.role in text_format.WINDOW_ROLES or box is None or node.role not in text_format.CONTROL_ROLES:
             continue
-        marks.append(Mark(len(marks) + 1, node.ref, node.role, node.name.strip(), box))
+        marks.append(Mark(len(marks) + 1, node.ref, node.role, node.name.strip(), box, web_role(node)))
         if len(marks) == MAX_MARKS:
             break
     return marks
@@ -61,4 +63,4 @@ def draw(
 
 
 def legend(marks: list[Mark]) -> str:
-    return "\n".join(f'{m.number}: {m.ref} {m.role} "{m.name}"' for m in marks)
+    return "\n".join(f"{m.number}: {m.ref} {m.word}" + (f' "{m.name}"' if m.name else "") for m in marks)

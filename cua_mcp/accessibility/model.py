@@ -32,6 +32,7 @@ class Node:
     box: tuple[int, int, int, int] | None = None
     text: str | None = None
     value: float | None = None
+    caret: int | None = None  # the caret's character offset in an editable multi-line text
     children: list[Node] = field(default_factory=list)
     # Children the reader deliberately left out (e.g. a sheet's 2^31 cells), for the "left out" line.
     omitted_children: int = 0

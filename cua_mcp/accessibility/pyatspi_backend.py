@@ -15,7 +15,7 @@ import os
 import sys
 from typing import Any
 
-from cua_mcp.accessibility.backend import MAX_CELLS, WindowPicker, clean_text, keep_text, keep_value
+from cua_mcp.accessibility import backend as shared
 from cua_mcp.accessibility.dbus_backend import visible_range
 from cua_mcp.accessibility.model import AppInfo, Node
 
@@ -69,7 +69,9 @@ class PyatspiBackend:
                 continue
         return apps
 
-    def read(self, apps: list[AppInfo], pick: WindowPicker | None, cells: bool = True) -> tuple[list[Node], list[str]]:
+    def read(
+        self, apps: list[AppInfo], pick: shared.WindowPicker | None, cells: bool = True
+    ) -> tuple[list[Node], list[str]]:
         roots, notes = [], []
         for info in apps:
             acc = self._by_key.get((info.bus, info.path))
@@ -104,15 +106,22 @@ class PyatspiBackend:
         if "Component" in node.interfaces:
             ext = acc.queryComponent().getExtents(self.pyatspi.DESKTOP_COORDS)
             node.box = (ext.x, ext.y, ext.width, ext.height)
-        if keep_text(node):
+        if shared.keep_text(node):
             text = acc.queryText()
-            node.text = clean_text(text.getText(0, -1))
-        if keep_value(node):
+            node.text = shared.clean_text(text.getText(0, -1))
+        if shared.keep_value(node):
             node.value = float(acc.queryValue().currentValue)
+        if shared.keep_caret(node) and (at := acc.queryText().caretOffset) >= 0:
+            node.caret = at
+        if shared.wants_label(node):
+            for relation in acc.getRelationSet():
+                if relation.getRelationType() == shared.LABELLED_BY and relation.getNTargets():
+                    node.name = (relation.getTarget(0).name or "").strip()
+                    break
 
     def _walk(self, acc: Any, node: Node, gtk4: bool, depth: int, cells: bool) -> None:
         self._fill(acc, node)
-        if node.omitted_children > MAX_CELLS:
+        if node.omitted_children > shared.MAX_CELLS:
             if cells and "Table" in node.interfaces and node.box is not None:
                 self._visible_cells(acc, node)
             return

@@ -74,7 +74,7 @@ def no_match(query: Query, nodes: list[Node]) -> str:
             examples = f", e.g. {', '.join(unique)}" if unique else ""
             return f"{head}; there are {len(same)} {word}{'' if len(same) == 1 else 's'}{examples}."
     counts = Counter(web_role(n) for n in nodes if n.role not in ("application", "frame", "filler", "panel"))
-    common = ", ".join(f"{count} {role}" for role, count in counts.most_common(8))
+    common = ", ".join(f"{count} {role}{'' if count == 1 else 's'}" for role, count in counts.most_common(8))
     return f"{head}; there are {common or 'no elements'}." + (
         " Take a snapshot to see them." if common else " The scope may be wrong: try scope='desktop'."
     )

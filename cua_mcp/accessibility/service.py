@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import TypeVar
 
@@ -17,11 +17,12 @@ from cua_mcp.accessibility._dbus import DEFAULT_TIMEOUT_S, AtspiBus
 from cua_mcp.accessibility.backend import Backend
 from cua_mcp.accessibility.dbus_backend import DbusBackend
 from cua_mcp.accessibility.elements import Elements
+from cua_mcp.accessibility.geometry import fix_window_relative, shift
 from cua_mcp.accessibility.grid import parse_address
 from cua_mcp.accessibility.model import AppInfo, Node, Snapshot
 from cua_mcp.accessibility.refs import RefTable
 from cua_mcp.accessibility.search import Query
-from cua_mcp.errors import AccessibilityError, InvalidArgumentError
+from cua_mcp.errors import AccessibilityError, CuaError, InvalidArgumentError
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.sandbox.x11.windows import WindowInfo
 
@@ -29,6 +30,7 @@ T = TypeVar("T")
 BACKENDS = ("dbus", "pyatspi")
 _MARGIN_S = 3.0  # on top of the per-call timeout, for a whole snapshot's round trips
 _FOCUS_SETTLE_S = 1.0  # how long a focused element may take to say so
+_READY_POLL_S = 0.25
 
 
 class Accessibility:
@@ -124,7 +126,7 @@ class Accessibility:
         apps = self._backend.applications()
         chosen, pick, label = _resolve_scope(scope, apps, windows)
         roots, notes = self._backend.read(chosen, pick, cells)
-        _fix_window_relative(roots, chosen, windows)
+        fix_window_relative(roots, chosen, windows)
         roots = [root for root in roots if root.children or pick is None]
         if pick is not None and not roots:
             window = _scoped_window(scope, windows)
@@ -134,6 +136,27 @@ class Accessibility:
                 "has not made its tree yet). Use screenshot and act on pixels, or retry if it is starting."
             )
         return Snapshot(roots, notes, label, window=pick is not None)
+
+    async def wait_readable(self, windows: Callable[[], Awaitable[list[int]]], timeout: float) -> bool:
+        """Poll until every window `windows()` names (none: not yet) shows accessible elements, or `timeout`
+        seconds pass; whether they all did. An app that has just opened its window may not have made its
+        tree yet, or may not be on the bus at all."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while True:
+            ids = await windows()
+            if ids and all([await self._readable(wid) for wid in ids]):
+                return True
+            if loop.time() >= deadline:
+                return False
+            await asyncio.sleep(_READY_POLL_S)
+
+    async def _readable(self, window_id: int) -> bool:
+        try:
+            snap = await self.snapshot(f"window:{window_id}", cells=False)
+        except CuaError:
+            return False  # the bus or the app may still be starting
+        return any(root.children for root in snap.roots)
 
     async def applications(self) -> list[AppInfo]:
         """The applications on the accessibility bus, with pid and toolkit."""
@@ -213,7 +236,12 @@ class Accessibility:
         node = await self.element(ref)
         windows = await self.desktop.list_windows()
         apps = await self.applications()
-        _fix_window_relative([_wrap(node, apps)], apps, windows)
+        if any(a.bus == node.bus and a.toolkit.lower().startswith("gtk 4") for a in apps):
+            fix_window_relative([_wrap(node, apps)], apps, windows)
+        else:
+            offset = await self._run(lambda: self._el.root_pane_shift(node))
+            if offset is not None:
+                shift(node, *offset)
         if node.box is None or node.box[2] <= 0 or node.box[3] <= 0:
             raise InvalidArgumentError(f"{ref} ({node.role}) has no box on screen: it may be hidden or scrolled away.")
         x, y, w, h = node.box
@@ -238,13 +266,9 @@ def _resolve_scope(scope: str, apps: list[AppInfo], windows: list[WindowInfo]):
         if active is None or active.pid is None:
             return apps, _active_frames, "the active window"
         chosen = [a for a in apps if a.pid == active.pid]
-        if not chosen:
-            # No app with the window's pid (an app in its own pid namespace, or one not on the bus): only a
-            # window of exactly its title will do, never another app's.
-            return apps, _window_picker(active, strict=True), f"focused window {active.title!r}"
-        if scope == "focused_app":
+        if scope == "focused_app" and chosen:
             return chosen, None, f"app {chosen[0].name}"
-        return chosen, _window_picker(active), f"focused window ({_app_names(chosen)})"
+        return _window_scope(active, apps, "focused window")
     if scope == "desktop":
         return apps, None, "the whole desktop"
     if scope.startswith("window:") or scope.isdigit() or scope.startswith("0x"):
@@ -256,8 +280,7 @@ def _resolve_scope(scope: str, apps: list[AppInfo], windows: list[WindowInfo]):
         window = next((w for w in windows if w.id == wid), None)
         if window is None:
             raise InvalidArgumentError(f"no window {wid}: call list_windows for the ids.")
-        chosen = [a for a in apps if a.pid == window.pid]
-        return chosen, _window_picker(window), f"window {raw} ({_app_names(chosen)})"
+        return _window_scope(window, apps, f"window {raw}")
     wanted = scope.lower()
     chosen = [a for a in apps if a.name.lower() == wanted] or [a for a in apps if wanted in a.name.lower()]
     if not chosen:
@@ -267,6 +290,15 @@ def _resolve_scope(scope: str, apps: list[AppInfo], windows: list[WindowInfo]):
             f"apps on the bus: {names}."
         )
     return chosen, None, f"app {chosen[0].name}"
+
+
+def _window_scope(window: WindowInfo, apps: list[AppInfo], label: str):
+    """Read one window: from the app with its pid, or when none has it (an app not on the bus, or in its own
+    pid namespace) only a window of exactly its title, never another app's window."""
+    chosen = [a for a in apps if a.pid == window.pid]
+    if not chosen:
+        return apps, _window_picker(window, strict=True), f"{label} {window.title!r}"
+    return chosen, _window_picker(window), f"{label} ({_app_names(chosen)})"
 
 
 def _scoped_window(scope: str, windows: list[WindowInfo]) -> WindowInfo | None:
@@ -302,21 +334,3 @@ def _window_picker(window: WindowInfo, strict: bool = False):
         return [] if strict else nodes
 
     return pick
-
-
-def _fix_window_relative(roots: list[Node], apps: list[AppInfo], windows: list[WindowInfo]) -> None:
-    """GTK 4 reports extents relative to its window: add the X window's origin (matched by pid, then title)."""
-    gtk4 = {a.bus: a for a in apps if a.toolkit.lower().startswith("gtk 4")}
-    for root in roots:
-        app = gtk4.get(root.bus)
-        if app is None:
-            continue
-        mine = [w for w in windows if w.pid == app.pid]
-        for top in root.children:
-            window = next((w for w in mine if w.title == top.name), mine[0] if mine else None)
-            if window is None:
-                continue
-            for node, _ in top.walk():
-                if node.box is not None and node.box[2] > 0:
-                    x, y, w, h = node.box
-                    node.box = (x + window.x, y + window.y, w, h)

@@ -48,6 +48,7 @@ _OSWORLD_SUFFIXES = (
     "textarea", "menu",
 )  # fmt: skip
 SHOWN_STATES = ("focused", "selected", "expanded", "collapsed", "required")
+_CARET_LINE = 120  # characters of the caret's line shown
 _TEXT_SHOWN = 200  # characters of a node's text shown in a snapshot line; read_text gives all
 # Toolkit class names that some widgets report as their accessible name: they tell a model nothing.
 _CLASS_NAME = re.compile(r"(Gtk|Gdk|Gtk4|Adw|Hdy|Q|Kf5|Vcl|Sw|Sc|Sfx)[A-Z][A-Za-z0-9]+")
@@ -102,25 +103,25 @@ def select(
         if shown:
             yield Line(node, depth)
         for child in node.children:
-            words = f"{display_name(node)}\n{node.text or ''}" if shown else context
+            words = f"{display_name(node)}\n{(node.text or '').strip()}" if shown else context
             yield from visit(child, depth + 1 if shown else depth, words)
 
     for root in roots:
         if app_lines:
-            yield from _without_repeated_runs(visit(root, 0, ""))
+            yield from _without_repeats(visit(root, 0, ""))
         else:
             for window in root.children:
-                yield from _without_repeated_runs(visit(window, 0, ""))
+                yield from _without_repeats(visit(window, 0, ""))
 
 
 def _repeats(node: Node, context: str) -> bool:
     if node.role not in _PLAIN_TEXT or node.children or "editable" in node.states:
         return False
     words = display_name(node) or (node.text or "").strip()
-    return bool(words) and words in context
+    return bool(words) and words in (part.strip() for part in context.split("\n"))
 
 
-def _without_repeated_runs(lines: Iterator[Line]) -> Iterator[Line]:
+def _without_repeats(lines: Iterator[Line]) -> Iterator[Line]:
     """Drop an element listed again under the same parent over the same box (LibreOffice lists its menu bar
     twice), with what it holds. Look-alikes elsewhere (a window's several tab strips) all stay."""
     kept: list[Line] = []
@@ -200,7 +201,18 @@ def value_of(node: Node) -> str:
     if not text or text == name or node.role == "spin button":
         return f"= {node.value:g}" if node.role == "spin button" and node.value is not None else ""
     shown = text if len(text) <= _TEXT_SHOWN else text[:_TEXT_SHOWN] + "…"
-    return f"= {_quote(shown)}"
+    return f"= {_quote(shown)}" + _caret_line(node)
+
+
+def _caret_line(node: Node) -> str:
+    """Where a document's caret is, with its line: a model editing a long text needs that line, not the top."""
+    text = node.text or ""
+    if node.caret is None or "\n" not in text.strip() or node.caret > len(text):
+        return ""
+    lines = text.split("\n")
+    number = text[: node.caret].count("\n")
+    line = lines[number] if len(lines[number]) <= _CARET_LINE else lines[number][:_CARET_LINE] + "…"
+    return f" caret on line {number + 1} of {len(lines)}: {_quote(line)}"
 
 
 def format_line(node: Node, depth: int, space: AgentSpace, boxes: bool = False) -> str:

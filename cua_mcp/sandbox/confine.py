@@ -35,6 +35,9 @@ log = logging.getLogger(__name__)
 _HIDDEN_FOLDERS = ("/root", "/home", "/etc/ssh")
 _HIDDEN_FILES = ("/etc/shadow", "/etc/shadow-", "/etc/gshadow", "/etc/gshadow-")
 _SANDBOX_ACCOUNT = "nobody"
+# Of root's capabilities, what apps that stay root keep (see wrap): file modes and owners, and changing
+# user (a terminal hands its pty over and drops to its real user, and exits if it cannot).
+_APP_CAPABILITIES = ("CAP_DAC_OVERRIDE", "CAP_CHOWN", "CAP_FOWNER", "CAP_SETUID", "CAP_SETGID")
 
 
 def x_socket(display: str) -> Path | None:
@@ -114,9 +117,9 @@ class Confinement:
             args += ["--unshare-pid", "--proc", "/proc"]
         if self.user is None and os.geteuid() == 0:
             # Apps on an attached display stay root, as the user's buses may admit no one else, but keep
-            # of root's powers only overriding file modes (the workspace belongs to the commands' user):
-            # no mounts, no tracing the server, no raw sockets; an empty bounding set keeps them away.
-            args += ["--cap-drop", "ALL", "--cap-add", "CAP_DAC_OVERRIDE"]
+            # of root's powers only those of _APP_CAPABILITIES (the workspace belongs to the commands'
+            # user): no mounts, no tracing the server, no raw sockets; the bounding set keeps them away.
+            args += ["--cap-drop", "ALL"] + [arg for cap in _APP_CAPABILITIES for arg in ("--cap-add", cap)]
         args += ["--die-with-parent", "--"]
         return args + (as_user(self.user) if self.user is not None else []) + list(argv)
 

@@ -20,7 +20,7 @@ import shutil
 import subprocess
 import tempfile
 import urllib.parse
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -69,6 +69,7 @@ class Launcher:
         self._private_dir: Path | None = None  # attach mode: private HOME, app data and logs
         self._spawned: list[subprocess.Popen] = []
         self._launches = itertools.count(1)
+        self._closers: list[Callable[[], None]] = []
         if self.config.confine and self._bwrap is None:
             log.warning(
                 "bubblewrap (bwrap) is not available or cannot create sandboxes here: apps and shell commands "
@@ -198,8 +199,8 @@ class Launcher:
 
     # ----- apps ----------------------------------------------------------------------------
 
-    def start_app(self, spec: AppSpec, args: Iterable[str]) -> subprocess.Popen:
-        """Start a catalog app in its own process group; confined when the catalog says so."""
+    def app_command(self, spec: AppSpec, args: Iterable[str]) -> tuple[list[str], dict[str, str]]:
+        """argv (under bubblewrap when the catalog says so and it works) and environment of a catalog app."""
         workspace = self.workspace.root
         Workspace(self.home).make_folder(self.data_dir.relative_to(self.home).as_posix())
         placeholders = {"workspace": str(workspace), "data": str(self.data_dir)}
@@ -210,19 +211,23 @@ class Launcher:
         confinement = self._confinement(workspace) if spec.sandboxed else None
         if confinement is not None:
             argv = confinement.wrap(argv)
-        extra_env = spec.environment(placeholders)
+        return argv, {**env, **spec.environment(placeholders)}
+
+    def start_app(self, spec: AppSpec, args: Iterable[str]) -> subprocess.Popen:
+        """Start a catalog app in its own process group; confined when the catalog says so."""
+        argv, env = self.app_command(spec, args)
         session = self._desktop.session
         if session is not None:
             overrides = {k: v for k, v in env.items() if session.env.get(k) != v}
             # A confined app changes user inside bubblewrap; another, the session changes for it.
-            return session.launch(argv, {**overrides, **extra_env}, as_user=confinement is None)
+            return session.launch(argv, overrides, as_user=not (spec.sandboxed and self.confined))
         self._spawned = [p for p in self._spawned if p.poll() is None]  # reap the ones that ended
         log_path = self._private() / f"{spec.name}-{next(self._launches)}.log"
         with open(log_path, "ab") as output:
             popen = subprocess.Popen(
                 argv,
-                env={**env, **extra_env},
-                cwd=str(workspace),
+                env=env,
+                cwd=str(self.workspace.root),
                 stdin=subprocess.DEVNULL,
                 stdout=output,
                 stderr=output,
@@ -297,9 +302,20 @@ class Launcher:
             return f"Its output ends with: {tail}" if tail else ""
         return ""
 
+    def on_close(self, close: Callable[[], None]) -> None:
+        """Call `close` when the launcher closes: apps the server drives itself (a browser it holds a
+        DevTools connection to) end before their folders go."""
+        self._closers.append(close)
+
     def close(self) -> None:
         """Forget the apps started on an attached display (unconfined ones keep running, as apps a
         user started would; confined ones end with the server) and remove the private folder."""
+        for close in reversed(self._closers):
+            try:
+                close()
+            except Exception:
+                log.exception("closing an app the server drives failed")
+        self._closers.clear()
         self._spawned.clear()
         if self._private_dir is not None:
             shutil.rmtree(self._private_dir, ignore_errors=True)

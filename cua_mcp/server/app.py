@@ -9,8 +9,9 @@ from mcp.server import MCPServer
 
 from cua_mcp import __version__
 from cua_mcp.accessibility.service import Accessibility
+from cua_mcp.apps.browser import Browser
 from cua_mcp.sandbox.desktop import Desktop
-from cua_mcp.tools import accessibility, clipboard, files, input, launch, screen, shell, windows
+from cua_mcp.tools import accessibility, browser, clipboard, files, input, launch, screen, shell, windows
 from cua_mcp.tools._registry import CallObserver, ToolRegistrar
 
 # What the model is told at the handshake: a sentence a tool family, naming only the tools that are
@@ -24,6 +25,8 @@ _INSTRUCTIONS = (
      "(by x/y or by ref)."),
     ("Manage windows with", ("list_windows", "activate_window", "window_op"), "."),
     ("Start apps with", ("launch",), "."),
+    ("For web pages prefer", ("browser_open", "browser_snapshot", "browser_fill_form", "browser_click"),
+     "and the other browser_* tools to clicks and keys: they drive the Chromium window on screen through DevTools."),
     ("Move text with", ("clipboard_get", "clipboard_set"), "."),
     ("Exchange files through the workspace with", ("read_file", "write_file", "list_files"), "."),
     ("Run commands with", ("run_command",), "."),
@@ -77,7 +80,15 @@ def build_server(
     screen.register(registrar, desktop, a11y)
     input.register(registrar, desktop, a11y)
     accessibility.register(registrar, a11y)
-    for module in (windows, launch, clipboard, files, shell):
+    windows.register(registrar, desktop)
+    # Chromium with the server's DevTools connection: `launch chromium` and the browser tools share it.
+    driven: dict[str, launch.ServerDrivenApp] = {}
+    if "browser" in registrar.groups:
+        chromium = Browser(desktop)
+        browser.register(registrar, chromium)
+        driven[chromium.app] = chromium
+    launch.register(registrar, desktop, a11y, driven)
+    for module in (clipboard, files, shell):
         module.register(registrar, desktop)
     # The SDK takes instructions only at construction; the low-level server reads them at each handshake.
     server._lowlevel_server.instructions = instructions({entry.name for entry in registrar.catalog})

@@ -9,7 +9,7 @@ import argparse
 
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.server.app import build_server
-from cua_mcp.tools._registry import GROUPS, ToolEntry
+from cua_mcp.tools._registry import GROUPS, OPT_IN_TOOLS, ToolEntry
 
 START = "<!-- catalog:start -->"
 END = "<!-- catalog:end -->"
@@ -33,8 +33,8 @@ def markdown(entries: list[ToolEntry]) -> str:
 
 
 def catalog_for(desktop: Desktop) -> str:
-    """The table for every tool the server can register (all groups, shell included)."""
-    _, registrar = build_server(desktop, groups=GROUPS)
+    """The table for every tool the server can register (all groups and opt-in tools, shell included)."""
+    _, registrar = build_server(desktop, groups=(*GROUPS, *OPT_IN_TOOLS))
     return markdown(registrar.catalog)
 
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import anyio
 
 from cua_mcp import __version__
+from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.errors import CuaError
 from cua_mcp.sandbox.apps import AppCatalog, CatalogError
 from cua_mcp.sandbox.desktop import Desktop
@@ -40,6 +41,7 @@ from cua_mcp.server.stdio import serve_stdio
 from cua_mcp.tools._registry import GROUPS
 
 log = logging.getLogger("cua_mcp")
+_LAUNCH_WAIT_S = 30.0  # bounded well inside a client's handshake timeout
 
 
 def screen_size(value: str) -> tuple[int, int]:
@@ -244,6 +246,21 @@ def _raise_system_exit(signum: int, frame: object) -> None:
     raise SystemExit(128 + signum)
 
 
+async def _wait_for_launched(desktop: Desktop, count: int, a11y_backend: str) -> None:
+    """--launch serves once the apps' windows are open and their elements readable (bounded; a warning if not)."""
+    a11y = Accessibility(desktop, a11y_backend)
+
+    async def windows() -> list[int]:
+        shown = await desktop.list_windows()
+        return [w.id for w in shown] if len(shown) >= count else []
+
+    try:
+        if not await a11y.wait_readable(windows, _LAUNCH_WAIT_S):
+            log.warning("the --launch apps' windows or accessibility trees were not ready within %g s", _LAUNCH_WAIT_S)
+    finally:
+        a11y.close()
+
+
 def main(argv: list[str] | None = None) -> int:
     argv = sys.argv[1:] if argv is None else argv
     if argv[:1] == ["bench"]:
@@ -266,6 +283,8 @@ def main(argv: list[str] | None = None) -> int:
     except CuaError as exc:
         print(f"cua-mcp: {exc}", file=sys.stderr)
         return 2
+    if args.launch:
+        anyio.run(_wait_for_launched, desktop, len(args.launch), args.a11y_backend)
     try:
         recorder = CallRecorder(
             audit_log=args.audit_log,

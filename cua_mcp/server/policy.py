@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from cua_mcp.tools._registry import DEFAULT_GROUPS, GROUPS
+from cua_mcp.tools._registry import DEFAULT_GROUPS, GROUPS, OPT_IN_TOOLS
 
 READ_ONLY_GROUPS = frozenset({"observe"})
 
@@ -23,13 +23,17 @@ def _split(values: Iterable[str]) -> list[str]:
 
 
 def _check_known(names: list[str], flag: str) -> None:
-    unknown = sorted(set(names) - set(GROUPS))
+    unknown = sorted(set(names) - set(GROUPS) - set(OPT_IN_TOOLS))
     if unknown:
-        raise PolicyError(f"{flag}: unknown tool group(s) {', '.join(unknown)}; the groups are {', '.join(GROUPS)}")
+        raise PolicyError(
+            f"{flag}: unknown tool group(s) {', '.join(unknown)}; the groups are {', '.join(GROUPS)}, and "
+            f"{', '.join(OPT_IN_TOOLS)} is allowed by name"
+        )
 
 
 def resolve_groups(allow: Iterable[str] = (), deny: Iterable[str] = (), read_only: bool = False) -> frozenset[str]:
-    """The enabled groups: the defaults (all but shell) plus `allow`, minus `deny`.
+    """The enabled groups: the defaults (all but shell) plus `allow`, minus `deny`; opt-in tools
+    (`browser_eval`) are named among them when allowed.
 
     `read_only` keeps `observe` alone, whatever else was allowed: it is the switch a user
     flips to let an agent look but never touch.

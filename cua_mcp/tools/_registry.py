@@ -37,6 +37,8 @@ from cua_mcp.tools._confirm import confirmed
 GROUPS = ("observe", "input", "windows", "clipboard", "apps", "files", "shell", "office", "browser")
 # The shell is opt-in: an agent gets a command line only when the user asks for it.
 DEFAULT_GROUPS = frozenset(GROUPS) - {"shell"}
+# Tools offered only when allowed by name (`--allow browser_eval`) and their group is enabled.
+OPT_IN_TOOLS = ("browser_eval",)
 # What a call may take at most, unless its tool declares more (run_command's own timeout allows 120 s).
 DEFAULT_DEADLINE_S = 90.0
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
@@ -102,13 +104,15 @@ class ToolRegistrar:
         open_world: bool = False,
         untrusted_text: bool = False,
         deadline_s: float = DEFAULT_DEADLINE_S,
+        opt_in: bool = False,
     ) -> Callable[[F], F]:
         """Register an async function as a tool; its docstring is the description the model reads.
 
         `untrusted_text=True` declares that the tool returns text read from apps, pages or files:
         its text blocks reach the model inside an `<untrusted-content>` fence (see `fence`).
         `deadline_s` bounds every call (a tool whose own timeout argument allows longer declares more):
-        past it the call is cancelled and answered with an error, whatever it was waiting on."""
+        past it the call is cancelled and answered with an error, whatever it was waiting on.
+        An `opt_in` tool (one of OPT_IN_TOOLS) also needs its own name among the enabled groups."""
         if group not in GROUPS:
             raise ValueError(f"unknown tool group {group!r}")
         annotations = ToolAnnotations(
@@ -120,7 +124,7 @@ class ToolRegistrar:
         )
 
         def decorator(fn: F) -> F:
-            if group not in self.groups:
+            if group not in self.groups or (opt_in and fn.__name__ not in self.groups):
                 return fn
             # Every handler takes the call's MCP context (the SDK passes it to a parameter typed
             # Context): the observer, the confirmation and a tool that asks for it use it.

@@ -4,16 +4,26 @@
 """
 
 import inspect
-from typing import Annotated
+from collections.abc import Awaitable, Callable, Mapping
+from typing import Annotated, Protocol
 
 from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
+from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.errors import PolicyDenied
 from cua_mcp.sandbox.desktop import Desktop
+from cua_mcp.sandbox.x11.windows import WindowInfo
 from cua_mcp.tools._registry import ToolRegistrar
 from cua_mcp.tools._text import reply
 from cua_mcp.tools.windows import Window, to_model, window_line
+
+
+class ServerDrivenApp(Protocol):
+    """An app the server starts and drives through its own API (Chromium over DevTools): `launch`
+    hands it the start, so the GUI and the app's tool pack act on one instance."""
+
+    async def launch(self, args: list[str]) -> tuple[int | None, WindowInfo | None]: ...
 
 
 class LaunchResult(BaseModel):
@@ -24,8 +34,24 @@ class LaunchResult(BaseModel):
     done: str
 
 
-def register(tools: ToolRegistrar, desktop: Desktop) -> None:
+_TREE_WAIT_S = 15.0  # how long a new window's accessibility tree may take to become readable
+
+
+def _just(window_id: int) -> Callable[[], Awaitable[list[int]]]:
+    async def ids() -> list[int]:
+        return [window_id]
+
+    return ids
+
+
+def register(
+    tools: ToolRegistrar,
+    desktop: Desktop,
+    a11y: Accessibility | None = None,
+    driven: Mapping[str, ServerDrivenApp] | None = None,
+) -> None:
     launcher = desktop.launcher
+    driven = driven or {}
     offered = [spec for spec in launcher.catalog.apps.values() if spec.group in tools.groups]
     catalog = "; ".join(f"{spec.name}: {spec.description}" if spec.description else spec.name for spec in offered)
 
@@ -37,17 +63,19 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         ] = [],  # noqa: B006 - pydantic copies defaults
         wait: Annotated[bool, Field(description="Wait until the app's window is open and return it.")] = True,
     ) -> Annotated[CallToolResult, LaunchResult]:
-        """Start an app by its catalog name and (with wait=true) wait until its window is open; returns the
-        window (id, title, geometry) ready for activate_window and window_op. Files it opens or saves are
-        best kept in the workspace folder."""
+        """Start an app by its catalog name and (with wait=true) wait until its window is open and its
+        elements can be read (snapshot, find); returns the window (id, title, geometry) ready for
+        activate_window and window_op. Files it opens or saves are best kept in the workspace folder."""
         spec = launcher.catalog.get(app)
         if spec.group not in tools.groups:
             raise PolicyDenied(
                 f"{spec.name} runs any command typed into it, so it belongs to the {spec.group} group, which is off: "
                 f"the person running the server can enable it with --allow {spec.group}."
             )
-        before = {w.id for w in await desktop.list_windows()}
         confined = spec.sandboxed and launcher.confined
+        if spec.name in driven:
+            return await _driven(driven[spec.name], spec.name, list(args), confined)
+        before = {w.id for w in await desktop.list_windows()}
         # On the event loop's thread on purpose: bubblewrap's --die-with-parent follows the forking thread.
         popen = launcher.start_app(spec, args)
         how = f"pid {popen.pid}{', confined' if confined else ''}"
@@ -58,8 +86,27 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         window = await launcher.wait_for_window(spec, popen, before)
         model = to_model(window, desktop)
         done = f"{spec.name} is open: window {model.id} {model.title!r}"
+        if a11y is not None and not await a11y.wait_readable(_just(window.id), _TREE_WAIT_S):
+            done += (
+                f"; its accessibility tree was not readable within {_TREE_WAIT_S:g} s (the app may not be on the "
+                "accessibility bus): use screenshot, or snapshot again in a moment"
+            )
         result = LaunchResult(app=spec.name, pid=popen.pid, confined=confined, window=model, done=done)
-        return reply(result, f"{spec.name} is open ({how}):\n{window_line(model)}")
+        note = done.partition("; ")[2]
+        return reply(
+            result, f"{spec.name} is open ({how}):\n{window_line(model)}" + (f"\n[note: {note}]" if note else "")
+        )
+
+    async def _driven(app: ServerDrivenApp, name: str, args: list[str], confined: bool) -> CallToolResult:
+        pid, window = await app.launch(args)
+        how = f"pid {pid}{', confined' if confined else ''}; its tool pack drives the same instance"
+        if window is None:
+            result = LaunchResult(app=name, pid=pid or 0, confined=confined, window=None, done=f"started {name}")
+            return reply(result, f"Started {name} ({how}); its window has not shown yet.")
+        model = to_model(window, desktop)
+        done = f"{name} is open: window {model.id} {model.title!r}"
+        result = LaunchResult(app=name, pid=pid or 0, confined=confined, window=model, done=done)
+        return reply(result, f"{name} is open ({how}):\n{window_line(model)}")
 
     # The description lists the catalog, so the model knows the names without a failed call.
     launch.__doc__ = f"{inspect.cleandoc(launch.__doc__ or '')}\n\nThe catalog: {catalog}."

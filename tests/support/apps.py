@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -29,20 +30,29 @@ PAGE = """<!doctype html><html><head><title>Order form</title></head><body>
 """
 
 
+def home_file(session: SandboxSession, relative: str, text: str) -> Path:
+    """Write a file under the desktop's HOME, it and its new folders owned by the desktop's user (the
+    apps of a root server's sandbox run as an unprivileged one and must be able to write there too)."""
+    home = Path(session.env["HOME"])
+    path = home / relative
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(text)
+    if session.user is not None:
+        for part in [path, *path.relative_to(home).parents]:
+            os.chown(home / part, session.user, -1)
+    return path
+
+
 def launch_calc(session: SandboxSession) -> subprocess.Popen:
     """LibreOffice Calc showing a small sheet of data (a CSV opened without the import dialog)."""
-    profile = Path(session.env["HOME"]) / ".config/libreoffice/4/user"
-    profile.mkdir(parents=True, exist_ok=True)
-    (profile / "registrymodifications.xcu").write_text(_LIBREOFFICE_PROFILE)
-    data = Path(session.env["HOME"]) / "orders.csv"
-    data.write_text("".join(",".join(row) + "\n" for row in CALC_ROWS))
+    home_file(session, ".config/libreoffice/4/user/registrymodifications.xcu", _LIBREOFFICE_PROFILE)
+    data = home_file(session, "orders.csv", "".join(",".join(row) + "\n" for row in CALC_ROWS))
     return session.launch(["localc", "--norestore", "--nologo", "--infilter=CSV:44,34,UTF8", str(data)])
 
 
 def launch_chromium(session: SandboxSession) -> subprocess.Popen:
     """Chromium on a local page (the sandbox adds the flags that make it accessible)."""
-    page = Path(session.env["HOME"]) / "order.html"
-    page.write_text(PAGE)
+    page = home_file(session, "order.html", PAGE)
     return session.launch(
         [
             "chromium",

@@ -8,15 +8,22 @@ import sys
 import time
 from pathlib import Path
 
+from cua_mcp.sandbox import confine
 from cua_mcp.sandbox.session import SandboxSession
 
 PROBE = Path(__file__).with_name("atspi_probe.py")
 
 
+def as_desktop_user(session: SandboxSession, argv: list[str]) -> list[str]:
+    """`argv` run as the user the desktop's apps run as: libatspi (pyatspi) reads an app's tree only
+    as the app's own user, and a root server's sandbox runs its apps as an unprivileged one."""
+    return argv if session.user is None else [*confine.as_user(session.user), *argv]
+
+
 def atspi(session: SandboxSession, *args: str, timeout: float = 20) -> object:
     """Run the pyatspi probe against the session's accessibility bus and decode its JSON."""
     out = subprocess.run(
-        [sys.executable, str(PROBE), *args],
+        as_desktop_user(session, [sys.executable, str(PROBE), *args]),
         env=session.env,
         capture_output=True,
         text=True,
