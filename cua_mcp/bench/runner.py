@@ -15,9 +15,11 @@ import asyncio
 import base64
 import json
 import logging
+import multiprocessing
 import shutil
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Protocol
@@ -272,7 +274,12 @@ class Executor(Protocol):
 
 
 class LocalExecutor:
-    """Up to `parallel` tasks at once, each on its own sandbox desktop on this machine."""
+    """Up to `parallel` tasks at once on this machine, each on its own sandbox desktop.
+
+    With more than one at a time, each task runs in a fresh process of its own: the tasks then use
+    both cores for their Python work, and each process holds one desktop, as the X authorization
+    set up per process expects (several sandboxes alive in one process refuse its connections now
+    and then)."""
 
     def __init__(self, parallel: int = 1, on_start: Callable[[Task], None] | None = None) -> None:
         self.parallel = max(1, parallel)
@@ -281,13 +288,26 @@ class LocalExecutor:
     async def run(self, tasks: list[Task], agent: Agent, options: RunOptions) -> AsyncIterator[TaskResult]:
         queue: asyncio.Queue[TaskResult] = asyncio.Queue()
         slots = asyncio.Semaphore(self.parallel)
+        pool = (
+            ProcessPoolExecutor(self.parallel, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1)
+            if self.parallel > 1
+            else None
+        )
+        agent_path = f"{type(agent).__module__}:{type(agent).__qualname__}"
 
         async def one(task: Task) -> None:
             async with slots:
                 if self.on_start is not None:
                     self.on_start(task)
                 try:
-                    result = await run_task(task, agent, options)
+                    if pool is None:
+                        result = await run_task(task, agent, options)
+                    else:
+                        loop = asyncio.get_running_loop()
+                        data = await loop.run_in_executor(
+                            pool, _run_in_process, task.source, task.format, agent_path, options
+                        )
+                        result = TaskResult.from_json(data)
                 except Exception as exc:  # a harness bug must cost one task, never hang the run
                     log.exception("task %s broke the runner", task.id)
                     result = TaskResult(task.id, "error", detail=f"the runner failed: {type(exc).__name__}: {exc}")
@@ -300,5 +320,20 @@ class LocalExecutor:
         finally:
             for worker in workers:
                 worker.cancel()
-            # Each cancelled task tears its desktop down in its own `finally` before this returns.
+            # Each cancelled task tears its desktop down in its own `finally` before this returns; a
+            # task in a process does so there (Ctrl-C reaches the whole process group).
             await asyncio.gather(*workers, return_exceptions=True)
+            if pool is not None:
+                await asyncio.to_thread(pool.shutdown, wait=True, cancel_futures=True)
+
+
+def _run_in_process(source: Path, fmt: str, agent_path: str, options: RunOptions) -> dict[str, Any]:
+    """`run_task` in a worker process: the task is read again from its file, the agent made again."""
+    from cua_mcp.bench.agents import make_agent
+    from cua_mcp.bench.tasks import load_task
+
+    task = load_task(source, osworld=fmt == "osworld")
+    try:
+        return asyncio.run(run_task(task, make_agent(agent_path), options)).to_json()
+    except KeyboardInterrupt:  # Ctrl-C: the desktop is down already (run_task's finally)
+        return TaskResult(task.id, "cancelled", tools=options.tools_label).to_json()
