@@ -9,14 +9,14 @@ from __future__ import annotations
 
 import json
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 from mcp.types import CallToolResult
 
-from cua_mcp.bench.agents.base import AgentContext, AgentResult, AgentStatus
+from cua_mcp.bench.agents.base import AgentContext, AgentResult, AgentStatus, StepLimitReached
 
 # The one tool an agent is offered beyond the server's: saying the task cannot be done, which OSWorld
 # scores as a success on infeasible tasks (its agents answer "FAIL").
@@ -127,6 +127,24 @@ class Turns:
     usage: Usage = field(default_factory=Usage)
     count: int = 0
 
+    async def loop(
+        self,
+        turn: Callable[[], Awaitable[AgentResult | None]],
+        api_errors: type[Exception],
+        api: str,
+    ) -> AgentResult:
+        """Run `turn` (one request and the answers to its calls; a result once the model ends the task) until
+        the task ends or must stop. A provider's error, once the SDK's retries are spent, ends it as an error."""
+        try:
+            while (stop := self.stop()) is None:
+                if (end := await turn()) is not None:
+                    return end
+            return stop
+        except StepLimitReached:
+            return self.result("step_limit", "the runner's step limit was reached")
+        except api_errors as exc:
+            return self.result("error", f"the {api} failed: {exc}")
+
     def stop(self) -> AgentResult | None:
         """The result to end with before the next request, or None to go on."""
         if time.monotonic() >= self.ctx.deadline:
@@ -185,9 +203,18 @@ def drop_old_images(messages: list[Any], keep: int, is_image: Callable[[Any], bo
         parent[i] = placeholder
 
 
-def save_conversation(ctx: AgentContext, record: dict[str, Any]) -> Path:
+def save_conversation(turns: Turns, provider: str, tools: list[Any], messages: list[Any], **extra: Any) -> Path:
     """Write the conversation beside the trajectory, images elided (the trajectory keeps the screenshots)."""
-    path = ctx.out_dir / "conversation.json"
+    record = {
+        "provider": provider,
+        "mode": turns.options.mode,
+        "model": turns.options.model,
+        **extra,
+        "tools": tools,
+        "messages": messages,
+        "usage": turns.usage.as_dict(),
+    }
+    path = turns.ctx.out_dir / "conversation.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(json.dumps(_elide(record), indent=1, ensure_ascii=False, default=str))
     return path

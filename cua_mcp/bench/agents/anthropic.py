@@ -29,7 +29,7 @@ from cua_mcp.bench.agents._model import (
     save_conversation,
     system_prompt,
 )
-from cua_mcp.bench.agents.base import AgentContext, AgentResult, StepLimitReached
+from cua_mcp.bench.agents.base import AgentContext, AgentResult
 
 MODES = {"mcp": "claude-sonnet-4-6", "computer": "claude-sonnet-4-6"}
 COMPUTER_BETA = "computer-use-2025-01-24"
@@ -63,26 +63,24 @@ class _Conversation:
     async def run(self) -> AgentResult:
         try:
             await self._offer_tools()
-            while (stop := self.turns.stop()) is None:
-                response = await self._request()
-                content = [_block_param(block) for block in response.content]
-                self.messages.append({"role": "assistant", "content": [c for c in content if c]})
-                calls = [block for block in response.content if block.type == "tool_use"]
-                if not calls:
-                    text = " ".join(block.text for block in response.content if block.type == "text")
-                    return self.turns.result("fail" if response.stop_reason == "refusal" else "done", text)
-                infeasible = next((call for call in calls if call.name == INFEASIBLE_TOOL), None)
-                if infeasible is not None:
-                    return self.turns.result("infeasible", str(infeasible.input.get("reason", "")))
-                self.messages.append({"role": "user", "content": [await self._answer(call) for call in calls]})
-                drop_old_images(self.messages, self.options.keep_images, _is_image, _DROPPED)
-            return stop
-        except StepLimitReached:
-            return self.turns.result("step_limit", "the runner's step limit was reached")
-        except anthropic.APIError as exc:
-            return self.turns.result("error", f"the Messages API failed: {exc}")
+            return await self.turns.loop(self._turn, anthropic.APIError, "Messages API")
         finally:
-            self._save()
+            save_conversation(self.turns, "anthropic", self.tools, self.messages, system=system_prompt(self.ctx))
+
+    async def _turn(self) -> AgentResult | None:
+        response = await self._request()
+        content = [_block_param(block) for block in response.content]
+        self.messages.append({"role": "assistant", "content": [c for c in content if c]})
+        calls = [block for block in response.content if block.type == "tool_use"]
+        if not calls:
+            text = " ".join(block.text for block in response.content if block.type == "text")
+            return self.turns.result("fail" if response.stop_reason == "refusal" else "done", text)
+        infeasible = next((call for call in calls if call.name == INFEASIBLE_TOOL), None)
+        if infeasible is not None:
+            return self.turns.result("infeasible", str(infeasible.input.get("reason", "")))
+        self.messages.append({"role": "user", "content": [await self._answer(call) for call in calls]})
+        drop_old_images(self.messages, self.options.keep_images, _is_image, _DROPPED)
+        return None
 
     async def _offer_tools(self) -> None:
         infeasible = {"name": INFEASIBLE_TOOL, "description": INFEASIBLE_DESCRIPTION, "input_schema": INFEASIBLE_SCHEMA}
@@ -134,20 +132,6 @@ class _Conversation:
             else:
                 content.append({"type": "text", "text": value})
         return {"type": "tool_result", "tool_use_id": call.id, "is_error": bool(result.is_error), "content": content}
-
-    def _save(self) -> None:
-        save_conversation(
-            self.ctx,
-            {
-                "provider": "anthropic",
-                "mode": self.options.mode,
-                "model": self.options.model,
-                "system": system_prompt(self.ctx),
-                "tools": self.tools,
-                "messages": self.messages,
-                "usage": self.turns.usage.as_dict(),
-            },
-        )
 
 
 _DROPPED = {"type": "text", "text": DROPPED_IMAGE}
