@@ -1,0 +1,124 @@
+"""A real Ray cluster of two nodes on this machine, started and stopped by a test.
+
+Each node is `ray start --block` in its own process group with its own --temp-dir, so a node is
+stopped (or killed mid-run, to test failures) by signalling its group: never `ray stop`, which stops
+every Ray process of the user, other people's tests included.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import json
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+from tests.support.http_server import free_port
+
+RAY = str(Path(sys.executable).with_name("ray"))
+# Ray replaces 127.0.0.1 (and localhost) by the machine's network address; another loopback address it takes
+# as given, so every node, worker and driver talks over loopback only.
+NODE_IP = "127.0.0.2"
+RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
+_NODE_ARGS = [
+    "--num-cpus=1",
+    "--object-store-memory=100000000",
+    '--resources={"desktop": 1}',
+    "--disable-usage-stats",
+    "--block",
+]
+
+
+class RayNode:
+    def __init__(self, args: list[str], temp_dir: Path, log: Path) -> None:
+        self.temp_dir = temp_dir
+        self._log = log.open("wb")
+        env = {**os.environ, **RAY_ENV}
+        self.process = subprocess.Popen(
+            [RAY, "start", *args, f"--temp-dir={temp_dir}", *_NODE_ARGS],
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            env=env,
+            start_new_session=True,
+        )
+
+    def kill(self, sig: int = signal.SIGKILL) -> None:
+        """Signal every process of this node (its group), as a machine that is lost."""
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(self.process.pid, sig)
+
+    def stop(self) -> None:
+        self.kill(signal.SIGTERM)
+        try:
+            self.process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            self.kill(signal.SIGKILL)
+            self.process.wait(timeout=10)
+        # Workers and daemons that left the group (none should) would be orphans: take down what is left.
+        self.kill(signal.SIGKILL)
+        self._log.close()
+
+
+class RayCluster:
+    """`with RayCluster(tmp) as cluster:` a head and a worker node, each declaring one desktop."""
+
+    def __init__(self, log_dir: Path) -> None:
+        self.port = free_port()
+        self.address = f"{NODE_IP}:{self.port}"
+        self.log_dir = log_dir
+        self.nodes: list[RayNode] = []
+        self._temp_dirs: list[Path] = []
+
+    def __enter__(self) -> RayCluster:
+        try:
+            head = ["--head", f"--port={self.port}", "--include-dashboard=false", f"--node-ip-address={NODE_IP}"]
+            self.nodes.append(self._node(head, "head"))
+            self.wait_for_nodes(1)
+            self.nodes.append(self._node([f"--address={self.address}", f"--node-ip-address={NODE_IP}"], "worker"))
+            self.wait_for_nodes(2)
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        for node in self.nodes:  # all at once: a worker left alone keeps trying to reach its head
+            node.kill(signal.SIGTERM)
+        for node in reversed(self.nodes):
+            node.stop()
+        for path in self._temp_dirs:
+            shutil.rmtree(path, ignore_errors=True)
+
+    def _node(self, args: list[str], name: str) -> RayNode:
+        # Short, private paths: Ray puts Unix sockets under --temp-dir, whose paths are length-limited.
+        temp = Path(tempfile.mkdtemp(prefix=f"ray{name[0]}", dir="/tmp"))
+        self._temp_dirs.append(temp)
+        return RayNode(args, temp, self.log_dir / f"ray-{name}.log")
+
+    def alive_nodes(self) -> list[dict]:
+        """The cluster's live nodes as Ray lists them (asked through a separate driver process)."""
+        script = (
+            "import json, ray; ray.init(address=%r, _node_ip_address=%r, logging_level='ERROR'); "
+            "print(json.dumps([{'id': n['NodeID'], 'resources': n['Resources']} for n in ray.nodes() if n['Alive']]))"
+        ) % (self.address, NODE_IP)
+        env = {**os.environ, **RAY_ENV}
+        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+        if out.returncode != 0:
+            return []
+        return json.loads(out.stdout.strip().splitlines()[-1])
+
+    def wait_for_nodes(self, count: int, timeout: float = 180) -> None:
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            for node in self.nodes:
+                if node.process.poll() is not None:
+                    raise RuntimeError(f"a ray node exited: see {self.log_dir}")
+            if len(self.alive_nodes()) >= count:
+                return
+            time.sleep(1)
+        raise TimeoutError(f"{count} ray node(s) did not come up in {timeout:g} s: see {self.log_dir}")
