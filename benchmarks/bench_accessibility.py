@@ -13,7 +13,6 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
-import dataclasses
 import json
 import pickle
 import statistics
@@ -24,7 +23,8 @@ import xml.etree.ElementTree as ET
 from typing import Any
 
 from cua_mcp.accessibility import osworld, text_format
-from cua_mcp.accessibility.model import Node
+from cua_mcp.accessibility.grid import is_grid_cell
+from cua_mcp.accessibility.model import Snapshot
 from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.sandbox.desktop import Desktop
 from tests.support.apps import launch_calc, launch_chromium
@@ -148,33 +148,28 @@ def pyatspi_worker(runs: int, targets: dict[str, str]) -> None:
 # ----- sizes: our text snapshot against OSWorld's linearized table --------------------------------
 
 
-def sizes(roots: list[Node], desktop: Desktop, table: str, rows: list[list[str]]) -> tuple[int, int, int, list[str]]:
-    """(our characters, OSWorld's table characters, the contract's floor, OSWorld-kept elements missing from ours).
+def sizes(snap: Snapshot, desktop: Desktop, table: str, rows: list[list[str]]) -> tuple[int, int, list[str]]:
+    """(our characters, OSWorld's table characters, OSWorld-kept elements missing from ours).
 
-    An OSWorld row is present when our snapshot lists a node of the same role and name; an empty sheet
-    cell is present when our table line names a range of cells that show (its cells are not listed).
-    The floor is what OSWorld's rows alone cost in the shortest lines the tool contract allows: role,
-    quoted name, ref and box, without indentation, states or text."""
-    lines = list(text_format.select(roots, "interactive"))
-    ours, _ = text_format.render(lines, desktop.space, 400, 40)
-    listed = {(line.node.role, line.node.name.strip()): line.node for line in lines}
-    sheet_listed = any(line.node.omitted_children for line in lines)
-    missing, floor = [], 0
+    Ours is the text block `snapshot` returns for the window (header line included, the tool's defaults).
+    An OSWorld row is present when that text has a line of the same role (in our words) and name; an empty
+    sheet cell is present when the text has its sheet's grid (which names the range of cells shown)."""
+    ours, _, _ = text_format.snapshot_text(snap, desktop.space)
+    lines = list(text_format.select(snap.roots, "interactive", app_lines=not snap.window))
+    printed = set(ours.splitlines())
+    listed = {
+        (line.node.role, text_format.display_name(line.node))
+        for line in lines
+        if text_format.format_line(line.node, line.depth, desktop.space) in printed or is_grid_cell(line.node)
+    }
+    grid_shown = any(line.lstrip().startswith("cells ") and " show; " in line for line in printed)
+    missing = []
     for tag, name, text in rows:
         role = tag.replace("-", " ")
-        node = listed.get((role, name.strip()))
-        if node is not None:
-            floor += len(_bare_line(node, desktop)) + 1
-            continue
-        if role == "table cell" and not text and sheet_listed:
+        if (role, name.strip()) in listed or (role == "table cell" and not text and grid_shown):
             continue
         missing.append(f"{role} {name!r}")
-    return len(ours), len(table), floor, missing
-
-
-def _bare_line(node: Node, desktop: Desktop) -> str:
-    bare = dataclasses.replace(node, states=frozenset({"enabled"}), text=None, value=None, omitted_children=0)
-    return text_format.format_line(bare, 0, desktop.space)
+    return len(ours), len(table), missing
 
 
 async def measure(runs: int, dump: str | None = None) -> str:
@@ -210,14 +205,14 @@ async def measure(runs: int, dump: str | None = None) -> str:
         labels = {root.name: LABELS.get(root.name.lower(), root.name) for root in snap.roots}
 
         fast: dict[str, list[float]] = {}
-        roots_of: dict[str, list[Node]] = {}
+        snaps: dict[str, Snapshot] = {}
         for name, scope in [*scopes.items(), ("desktop", "desktop")]:
             times = []
             for _ in range(runs):
                 start = time.perf_counter()
                 snap = await a11y.snapshot(scope)
                 times.append(time.perf_counter() - start)
-            fast[name], roots_of[name] = times, snap.roots
+            fast[name], snaps[name] = times, snap
         worker = subprocess.run(
             [sys.executable, "-m", "benchmarks.bench_accessibility", "--pyatspi-worker", "--runs", str(runs),
              "--targets", json.dumps(titles)],
@@ -228,26 +223,25 @@ async def measure(runs: int, dump: str | None = None) -> str:
         rows = [
             "| app | scope | nodes | cua-mcp p50 / p90 ms | pyatspi walk, same nodes and fields, p50 / p90 ms | "
             "speed-up | OSWorld's pyatspi walk p50 ms | our text chars | OSWorld table chars | ratio | "
-            "contract floor ratio | OSWorld rows missing from ours |",
-            "|---|---|---|---|---|---|---|---|---|---|---|---|",
+            "OSWorld rows missing from ours |",
+            "|---|---|---|---|---|---|---|---|---|---|---|",
         ]
         for name in [*scopes, "desktop"]:
             f50, f90 = _stats(fast[name])
             s50, s90 = _stats(slow[name])
-            nodes = sum(1 for r in roots_of[name] for _ in r.walk())
+            nodes = sum(1 for _ in snaps[name].nodes())
             size = ""
             if name != "desktop":
-                ours, theirs, floor, missing = sizes(roots_of[name], desktop, *slow["osworld_table"][name])
+                ours, theirs, missing = sizes(snaps[name], desktop, *slow["osworld_table"][name])
                 if dump:
                     with open(f"{dump}/{name}.pickle", "wb") as out:
-                        pickle.dump((roots_of[name], desktop.space, *slow["osworld_table"][name]), out)
+                        pickle.dump((snaps[name], desktop.space, *slow["osworld_table"][name]), out)
                 o50, _ = _stats(slow["osworld"][name])
-                size = (
-                    f"{o50:.0f} | {ours} | {theirs} | {ours / theirs:.2f} | {floor / theirs:.2f} | {len(missing)}"
-                    + (f" ({', '.join(missing[:3])})" if missing else "")
+                size = f"{o50:.0f} | {ours} | {theirs} | {ours / theirs:.2f} | {len(missing)}" + (
+                    f" ({', '.join(missing[:3])})" if missing else ""
                 )
             else:
-                size = " | | | | |"
+                size = " | | | |"
             label = labels[name] if name != "desktop" else "all four apps"
             rows.append(
                 f"| {label} | {'window' if name != 'desktop' else 'desktop'} | {nodes} | {f50:.0f} / {f90:.0f} | "

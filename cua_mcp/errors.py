@@ -63,6 +63,10 @@ class LaunchError(CuaError):
     """An app or command could not be started, or its window never appeared."""
 
 
+class PolicyDenied(CuaError):
+    """Something the server's tool groups do not allow (a terminal without the shell group)."""
+
+
 class OutsideWorkspaceError(InvalidArgumentError):
     """A path that leads out of the workspace folder."""
 
@@ -80,6 +84,14 @@ class StaleRefError(CuaError):
             f"ref {ref} no longer exists{f' ({detail})' if detail else ''}: take a new snapshot (or find) "
             "and use the refs it gives."
         )
+
+
+class UnknownRefError(InvalidArgumentError):
+    """A well-formed element ref that this server never handed out."""
+
+    def __init__(self, ref: str) -> None:
+        self.ref = ref
+        super().__init__(f"no element {ref} was ever given: take a snapshot (or find) and use the refs it lists.")
 
 
 class AccessibilityError(CuaError):

@@ -20,7 +20,7 @@ def apps(session, client):
     factory = session.launch("gtk3-widget-factory")
     wait_for_app(session, "mousepad")
     wait_for_app(session, "gtk3-widget-factory")
-    wait_until(lambda: "gtk3-widget-factory" in client.call("snapshot", {"scope": "desktop"})["text"], what="both apps")
+    wait_until(lambda: "gtk3-widget-factory" in client.text("snapshot", {"scope": "desktop"}), what="both apps")
     return mousepad, factory
 
 
@@ -43,7 +43,7 @@ def test_the_app_is_back_after_it_continues(client, apps):
     assert wait_until(
         lambda: (
             not client.call("snapshot", {"scope": "desktop"})["notes"]
-            and "gtk3-widget-factory" in client.call("snapshot", {"scope": "desktop"})["text"]
+            and "gtk3-widget-factory" in client.text("snapshot", {"scope": "desktop"})
         ),
         timeout=20,
         what="the app answering again",

@@ -13,7 +13,7 @@ from tests.support.desktop import atspi, wait_for_app, wait_until
 def mousepad(session, client):
     session.launch("mousepad")
     wait_for_app(session, "mousepad")
-    wait_until(lambda: "Mousepad" in client.call("snapshot")["text"], what="mousepad window in the snapshot")
+    wait_until(lambda: "Mousepad" in client.text("snapshot"), what="mousepad window in the snapshot")
     return session
 
 
@@ -23,27 +23,28 @@ def editor_ref(client) -> str:
     return found[0]["ref"]
 
 
-def test_snapshot_lists_the_window_with_refs_and_boxes(client, mousepad):
-    snap = client.call("snapshot")
-    assert snap["scope"].startswith("window")
-    first = snap["text"].splitlines()[0]
-    assert re.match(r'application "mousepad" \[ref=e\d+\]', first)
-    assert re.search(r' frame ".*Mousepad" \[ref=e\d+\] \(\d+,\d+ \d+x\d+\)', snap["text"])
-    assert re.search(r' menu "File" \[ref=e\d+\]', snap["text"])
+def test_snapshot_lists_the_window_with_refs_and_boxes_on_request(client, mousepad):
+    lines = client.text("snapshot").splitlines()
+    assert re.fullmatch(r"focused window \(mousepad\): \d+ elements", lines[0])
+    assert re.fullmatch(r'window ".*Mousepad" \[ref=e\d+\]', lines[1])
+    assert any(re.fullmatch(r' menu "File" \[ref=e\d+\]', line) for line in lines)
+    assert any(re.fullmatch(r" textbox \[ref=e\d+\]( focused)? multiline", line) for line in lines)
+    boxed = client.text("snapshot", {"boxes": True})
+    assert re.search(r'\nwindow ".*Mousepad" \[ref=e\d+\] \(\d+,\d+ \d+x\d+\)', boxed)
 
 
 def test_type_text_by_ref_and_read_it_back(client, mousepad):
     ref = editor_ref(client)
     client.call("type_text", {"ref": ref, "text": "hello from a ref", "clear": True})
-    assert client.call("read_text", {"ref": ref})["text"] == "hello from a ref"
+    assert client.text("read_text", {"ref": ref}) == f"{ref}: 16 characters:\nhello from a ref"
     client.call("type_text", {"ref": ref, "text": " and more"})
     assert wait_until(lambda: atspi(mousepad, "text", "mousepad") == "hello from a ref and more", what="typed text")
 
 
 def test_max_nodes_says_what_was_left_out(client, mousepad):
-    snap = client.call("snapshot", {"mode": "all", "max_nodes": 3})
-    assert snap["left_out"] > 0
-    assert "more nodes left out" in snap["text"].splitlines()[-1]
+    text = client.text("snapshot", {"mode": "all", "max_nodes": 3})
+    assert re.match(r"focused window \(mousepad\): 3 elements, \d+ left out", text)
+    assert "more nodes left out" in text.splitlines()[-1]
 
 
 def test_bad_ref_and_bad_scope_are_model_readable_errors(client, mousepad):
@@ -55,7 +56,7 @@ def test_bad_ref_and_bad_scope_are_model_readable_errors(client, mousepad):
 def test_osworld_xml_parses_and_linearizes(client, mousepad):
     from cua_mcp.accessibility import osworld
 
-    xml = client.call("snapshot", {"format": "osworld_xml", "scope": "mousepad"})["text"]
+    xml = client.text("snapshot", {"format": "osworld_xml", "scope": "mousepad"})
     table = osworld.linearize(xml)
     assert table.startswith("tag\tname\ttext")
     assert any(row.startswith("menu\tFile\t") for row in table.splitlines())

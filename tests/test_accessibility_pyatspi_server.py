@@ -17,11 +17,11 @@ def reference_client(session):
 def test_both_backends_give_the_same_snapshot(session, client, reference_client):
     session.launch("gtk3-widget-factory")
     wait_for_app(session, "gtk3-widget-factory")
-    args = {"scope": "gtk3-widget-factory", "mode": "all"}
+    args = {"scope": "gtk3-widget-factory", "mode": "all", "boxes": True}
 
     def same():
-        fast = client.call("snapshot", args)["text"]
-        reference = reference_client.call("snapshot", args)["text"]
+        fast = client.text("snapshot", args)
+        reference = reference_client.text("snapshot", args)
         # Refs are per server: compare the lines without them.
         strip = lambda text: [line.split(" [ref=")[0] + line.split("]", 1)[-1] for line in text.splitlines()]  # noqa: E731
         return len(fast.splitlines()) > 50 and strip(fast) == strip(reference)

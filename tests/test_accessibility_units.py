@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import pytest
 
-from cua_mcp.accessibility import osworld, text_format
+from cua_mcp.accessibility import grid, history, osworld, roles, search, text_format
 from cua_mcp.accessibility.dbus_backend import a1_name, visible_range
 from cua_mcp.accessibility.model import Node
 from cua_mcp.accessibility.refs import RefTable
-from cua_mcp.errors import InvalidArgumentError, StaleRefError
+from cua_mcp.errors import InvalidArgumentError, StaleRefError, UnknownRefError
 from cua_mcp.sandbox.space import AgentSpace
 
 SHOWN = frozenset({"showing", "visible", "enabled", "sensitive"})
@@ -30,8 +30,11 @@ def test_refs_are_stable_and_fail_closed():
     assert refs.ref_for(":1.6", "/a/1") == "e2"
     assert refs.ref_for(":1.5", "/a/1") == "e1"
     assert refs.resolve("e2") == (":1.6", "/a/1")
-    with pytest.raises(StaleRefError, match="take a new snapshot"):
+    with pytest.raises(UnknownRefError, match="no element e77 was ever given: take a snapshot"):
         refs.resolve("e77")
+    refs.forget("e2")
+    with pytest.raises(StaleRefError, match="ref e2 no longer exists: take a new snapshot"):
+        refs.resolve("e2")
     with pytest.raises(InvalidArgumentError):
         refs.resolve("button 3")
 
@@ -50,12 +53,109 @@ def test_interactive_text_format_scales_boxes_and_skips_containers():
     root = tree()
     root.children[0].children[0].children[0].ref = "e3"
     space = AgentSpace.for_screen(1920, 1080, 1280)
-    text, left_out = text_format.render(list(text_format.select([root], "interactive")), space, 100, 40)
-    lines = text.splitlines()
-    assert lines[0] == 'application "demo"'
-    assert '  push button "OK" [ref=e3] (133,66 53x20)' in lines
-    assert "filler" not in text
-    assert '= "say \\"hi\\""' in text and left_out == 0
+    lines = list(text_format.select([root], "interactive"))
+    text, left_out = text_format.render(lines, space, 100, 40)
+    assert text.splitlines() == [
+        'application "demo"',
+        ' window "Demo"',
+        '  button "OK" [ref=e3]',
+        '  textbox = "say \\"hi\\""',
+    ]
+    boxed, _ = text_format.render(lines, space, 100, 40, boxes=True)
+    assert '  button "OK" [ref=e3] (133,66 53x20)' in boxed.splitlines()
+    assert "filler" not in text and left_out == 0
+
+
+def node(role: str, name: str = "", states: frozenset[str] = SHOWN, **fields) -> Node:
+    return Node(":1.5", f"/n/{role}/{name}", role, name, states, **fields)
+
+
+def test_lines_use_web_roles_states_and_values_once():
+    space = AgentSpace.for_screen(1920, 1080, None)
+    line = lambda n: text_format.format_line(n, 0, space)  # noqa: E731
+    assert line(node("check box", "Gift wrap")) == 'checkbox "Gift wrap" unchecked'
+    assert line(node("check box", "Gift wrap", SHOWN | {"checked"})) == 'checkbox "Gift wrap" checked'
+    assert line(node("toggle button", "Bold", SHOWN | {"checked"})) == 'button "Bold" pressed'
+    assert line(node("spin button", "", SHOWN | {"editable"}, text="50", value=50.0)) == "spinbutton = 50"
+    assert line(node("slider", "Volume", value=0.5)) == 'slider "Volume" = 0.5'
+    assert line(node("push button", "6", text="6")) == 'button "6"'
+    assert line(node("scroll bar", "GtkScrollbar", value=0.0)) == "scrollbar = 0"
+    assert line(node("menu", "File", value=0.0)) == 'menu "File"'
+    assert line(node("push button", "Send", frozenset({"showing"}))) == 'button "Send" disabled'
+    assert line(node("combo box", "", SHOWN | {"expandable"})) == "combobox collapsed"
+
+
+def test_a_menu_bar_listed_twice_over_the_same_boxes_prints_once():
+    first = [node("menu", name, box=(i * 30, 12, 26, 17)) for i, name in enumerate(("File", "Edit"))]
+    again = [node("menu", name, box=(i * 28, 12, 23, 13)) for i, name in enumerate(("File", "Edit"))]
+    tabs = [node("page tab", "page 1", box=(x, 600, 29, 20)) for x in (24, 360)]
+    frame = node("frame", "Calc", children=[*first, *again, *tabs])
+    lines = [line.node for line in text_format.select([frame], "interactive")]
+    assert [n.name for n in lines] == ["Calc", "File", "Edit", "page 1", "page 1"]
+
+
+def test_sheet_cells_print_as_one_grid_block():
+    managed = SHOWN | {"transient"}
+    cells = [node("table cell", f"{c}{r}", managed, text=t) for r, c, t in (
+        (1, "A", "name"), (1, "B", "qty"), (1, "C", ""), (2, "A", "pen"), (2, "B", "3\t4"), (2, "C", ""),
+        (3, "A", ""), (3, "B", ""), (3, "C", ""),
+    )]  # fmt: skip
+    cells[0].states |= {"focused"}
+    table = node("table", "Sheet1", SHOWN, children=cells, omitted_children=100)
+    table.ref = "e40"
+    text, _ = text_format.render(
+        list(text_format.select([table], "interactive")), AgentSpace.for_screen(800, 600, None), 5, 40
+    )
+    assert text.splitlines() == [
+        'table "Sheet1" [ref=e40]',
+        " cells A1:C3 show; empty rows and columns left out; address a cell as e40:A1; focused cell A1",
+        " e40\tA\tB",
+        " 1\tname\tqty",
+        " 2\tpen\t3\\t4",
+    ]
+    assert grid.grid_lines(["B", "D"], [7], [["x", ""]], "e9") == ["e9\tB\tD", "7\tx"]
+    assert grid.parse_address("c5") == (4, 2) and grid.parse_address("5C") is None
+
+
+def test_roles_and_states_by_any_spelling():
+    box = node("check box", "Gift", SHOWN | {"checked"})
+    entry = node("text", "", SHOWN | {"editable"})
+    for word in ("checkbox", "Check Box", "check_box", "CHECKBUTTON"):
+        assert roles.role_test(word)(box)
+    for word in ("textbox", "entry", "edit", "Text field", "text"):
+        assert roles.role_test(word)(entry), word
+    assert not roles.role_test("button")(box)
+    assert roles.state_test("Checked")(box) and not roles.state_test("unchecked")(box)
+    assert roles.state_test("disabled")(node("push button", "x", frozenset({"showing"})))
+    assert roles.state_test("collapsed")(node("combo box", "", SHOWN | {"expandable"}))
+    with pytest.raises(InvalidArgumentError, match=r"unknown role 'buton'.*button"):
+        roles.role_test("buton")
+    with pytest.raises(InvalidArgumentError, match="unknown state"):
+        roles.state_test("shiny")
+
+
+def test_a_search_with_no_match_says_what_is_there():
+    buttons = [node("push button", str(n)) for n in range(2, 9)]
+    message = search.no_match(search.Query(role="button", name="1", name_exact=True), buttons)
+    assert message.startswith('no button named \'1\' in this scope; there are 7 buttons, e.g. "2", "3"')
+    assert search.Query(name="2", name_exact=True).test()(buttons[0])
+    assert not search.Query(name="2", name_exact=True).test()(node("push button", "12"))
+
+
+def test_since_last_lists_what_changed_per_client_and_scope():
+    seen = history.SnapshotHistory(clients=2)
+    before = 'scope: 3 elements\nbutton "A" [ref=e1]\ncheckbox "B" [ref=e2] unchecked\nlink "C" [ref=e3]'
+    after = before.replace("unchecked", "checked")
+    assert seen.changes("one", "w", before) == before  # the first look is whole
+    assert seen.changes("two", "w", before) == before  # another client's look is its own
+    assert seen.changes("one", "w", after).splitlines() == [
+        "scope: 3 elements",
+        "since your last snapshot of this scope: +1 lines, -1 lines, 2 unchanged",
+        '- checkbox "B" [ref=e2] unchecked',
+        '+ checkbox "B" [ref=e2] checked',
+    ]
+    seen.changes("three", "w", before)  # bounded: the least recently used client ("two") is forgotten
+    assert seen.changes("two", "w", after) == after
 
 
 def test_limits_close_with_a_hint():

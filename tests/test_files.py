@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 
 import pytest
 
 from cua_mcp.errors import InvalidArgumentError, OutsideWorkspaceError
+from cua_mcp.sandbox import _beneath
 from cua_mcp.sandbox.workspace import Workspace
-from tests.support.mcp_client import McpServerProcess
+from tests.support.attacks import Swapper
+from tests.support.mcp_client import McpServerProcess, error_text
 
 # ----- the jail itself (no desktop) -----------------------------------------------------------
 
@@ -26,9 +29,20 @@ def jail(tmp_path):
 
 
 @pytest.mark.parametrize(
-    "path", ["../outside.txt", "a/../../outside.txt", "..", "sub/..", "/etc/passwd", "link-out", "dir-out/outside.txt"]
+    "path",
+    [
+        "../outside.txt",
+        "a/../../outside.txt",
+        "..",
+        "sub/..",
+        "/etc/passwd",
+        "link-out",
+        "dir-out/outside.txt",
+        "link-in",
+    ],
 )
 def test_escapes_are_refused(jail, path):
+    # Even a link that stays inside: file tools follow no links, so none can be swapped to lead out.
     with pytest.raises(OutsideWorkspaceError):
         jail.resolve(path)
 
@@ -38,7 +52,6 @@ def test_paths_inside_resolve(jail):
     assert jail.resolve("inside.txt") == root / "inside.txt"
     assert jail.resolve(str(root / "inside.txt")) == root / "inside.txt"  # absolute, but inside
     assert jail.resolve("") == root and jail.resolve(".") == root
-    assert jail.resolve("link-in") == root / "inside.txt"  # a link that stays inside is fine
     assert jail.resolve("new/deeper/file.txt") == root / "new/deeper/file.txt"
 
 
@@ -99,6 +112,24 @@ def test_write_read_list_round_trip(server):
     assert [e["path"] for e in listing["entries"]] == ["notes/todo.txt"]
 
 
+def test_the_model_reads_plain_text_not_json(server):
+    mcp, workspace = server
+    mcp.call("write_file", {"path": "plain/a.txt", "content": "one\ntwo\n"})
+    texts = {
+        tool: error_text(mcp.call_raw(tool, args))
+        for tool, args in [
+            ("write_file", {"path": "plain/a.txt", "content": "three\n", "append": True}),
+            ("read_file", {"path": "plain/a.txt", "limit": 2}),
+            ("list_files", {"path": "plain"}),
+        ]
+    }
+    assert texts["write_file"] == f"Appended to plain/a.txt: 14 bytes now (apps see it as {workspace}/plain/a.txt)."
+    assert texts["read_file"] == (
+        "plain/a.txt (14 bytes), lines 0-1 (0-based):\none\ntwo\n[more: read on with offset=2]"
+    )
+    assert texts["list_files"].startswith(f"1 entry in plain ({workspace}):\nplain/a.txt  14 bytes  20")
+
+
 def test_a_message_of_megabytes_crosses_stdio_whole(server):
     # Far beyond one pipe buffer and asyncio's default 64 KiB line limit, with multi-byte characters.
     mcp, workspace = server
@@ -121,3 +152,27 @@ def test_escapes_through_the_server_are_tool_errors(server, tmp_path_factory):
     assert "symbolic link" in mcp.error("write_file", {"path": "escape/new.txt", "content": "x"})
     assert not (outside / "new.txt").exists()
     assert mcp.call("list_files")["entries"]  # still serving
+
+
+@pytest.mark.parametrize("kernel", ["openat2", "walk"])
+def test_a_swapped_folder_never_leads_out_in_process(tmp_path, monkeypatch, kernel):
+    # The same race as tests/test_attacks_files.py, straight on the jail, with and without openat2.
+    if kernel == "walk":
+        monkeypatch.setattr(_beneath, "has_openat2", lambda: False)
+    outside, root = tmp_path / "outside", tmp_path / "ws"
+    (root / "box").mkdir(parents=True)
+    outside.mkdir()
+    (root / "box/f.txt").write_text("inside")
+    (outside / "f.txt").write_text("SECRET")
+    os.symlink(outside, root / "swap")
+    jail, swapper, leaked = Workspace(root), Swapper(root / "box", root / "swap"), 0
+    swapper.start()
+    try:
+        for i in range(300):
+            with contextlib.suppress(InvalidArgumentError, OutsideWorkspaceError):
+                jail.write_text(f"box/sub/w{i}.txt", "pwned")
+            with contextlib.suppress(InvalidArgumentError, OutsideWorkspaceError):
+                leaked += "SECRET" in jail.read_text("box/f.txt").text
+    finally:
+        swapper.stop()
+    assert (leaked, sorted(p.name for p in outside.rglob("*"))) == (0, ["f.txt"])

@@ -22,6 +22,7 @@ from typing import Any
 from cua_mcp.accessibility._dbus import DEFAULT_TIMEOUT_S, AtspiBus, Call, CallFailed, prop
 from cua_mcp.accessibility._vocab import IFACE_PREFIX, SHOWING, VISIBLE, role_name, states_from_bits
 from cua_mcp.accessibility.backend import MAX_CELLS, WindowPicker, clean_text, keep_text, keep_value
+from cua_mcp.accessibility.grid import column_letters
 from cua_mcp.accessibility.model import AppInfo, Node
 
 log = logging.getLogger(__name__)
@@ -473,12 +474,7 @@ def _manages_many(node: Node) -> bool:
 
 def a1_name(row: int, column: int) -> str:
     """A spreadsheet cell's name: (0, 0) -> A1, (9, 27) -> AB10."""
-    letters = ""
-    column += 1
-    while column:
-        column, rest = divmod(column - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row + 1}"
+    return f"{column_letters(column)}{row + 1}"
 
 
 def visible_range(r0: int, c0: int, r1: int, c1: int) -> list[tuple[int, int]]:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from cua_mcp.accessibility._dbus import AtspiBus, Call, CallFailed, prop, set_prop
 from cua_mcp.accessibility._vocab import role_name, states_from_bits
-from cua_mcp.accessibility.dbus_backend import ACC, COMPONENT, NULL_PATH, TEXT, VALUE, _short
+from cua_mcp.accessibility.dbus_backend import ACC, COMPONENT, NULL_PATH, TABLE, TEXT, VALUE, _short
 from cua_mcp.accessibility.model import Node
 from cua_mcp.errors import AccessibilityError, InvalidArgumentError, StaleRefError
 
@@ -49,6 +49,17 @@ class Elements:
         node.box = tuple(box) if not isinstance(box, CallFailed) else None  # type: ignore[assignment]
         node.ref = ref
         return node
+
+    def cell_at(self, table_ref: str, bus: str, path: str, row: int, column: int) -> tuple[str, str]:
+        """The object of a table's cell by row and column (zero-based), through the Table interface."""
+        found = self.bus.call_many([Call(bus, path, TABLE, "GetAccessibleAt", "ii", (row, column))], self.timeout)[0]
+        if isinstance(found, CallFailed) or tuple(found)[1] == NULL_PATH:
+            reason = "it is not a table" if isinstance(found, CallFailed) else "the table has no such cell"
+            raise InvalidArgumentError(
+                f"{table_ref} has no cell at row {row + 1}, column {column + 1}: {reason}. "
+                "Address cells as <table ref>:<column letters><row number>, e.g. e40:C5."
+            )
+        return tuple(found)  # type: ignore[return-value]
 
     def actions(self, node: Node) -> list[str]:
         if "Action" not in node.interfaces:

@@ -54,6 +54,7 @@ class Snapshot:
     roots: list[Node]
     notes: list[str] = field(default_factory=list)
     scope: str = ""
+    window: bool = False  # the scope is one window: its app is named in the scope, not as a line
 
     def nodes(self) -> Iterator[tuple[Node, int]]:
         for root in self.roots:

@@ -5,9 +5,10 @@ from __future__ import annotations
 import re
 import threading
 
-from cua_mcp.errors import InvalidArgumentError, StaleRefError
+from cua_mcp.errors import InvalidArgumentError, StaleRefError, UnknownRefError
 
 _REF = re.compile(r"e(\d{1,9})")
+_CELL_REF = re.compile(r"(e\d{1,9}):([A-Za-z]{1,3}[1-9]\d{0,6})")
 
 
 class RefTable:
@@ -37,15 +38,26 @@ class RefTable:
             self._by_key[key] = ref  # most recently used last
             return ref
 
+    def split(self, ref: str) -> tuple[str, str | None]:
+        """A ref and, for a sheet cell's ref (`e40:C5`), the cell's address; the address is None otherwise."""
+        match = _CELL_REF.fullmatch(ref.strip())
+        return (match[1], match[2].upper()) if match else (ref, None)
+
     def resolve(self, ref: str) -> tuple[str, str]:
-        """The object a ref names; `InvalidArgumentError` for a malformed one, `StaleRefError` for an unknown one."""
+        """The object a ref names; `InvalidArgumentError` for a malformed one, `UnknownRefError` for one never
+        handed out, `StaleRefError` for one whose object went away."""
         ref = ref.strip()
-        if not _REF.fullmatch(ref):
+        match = _REF.fullmatch(ref)
+        if not match:
             raise InvalidArgumentError(
-                f"{ref!r} is not an element ref: refs look like 'e12' and come from snapshot or find."
+                f"{ref!r} is not an element ref: refs look like 'e12' (or 'e40:C5' for a cell of table e40) "
+                "and come from snapshot or find."
             )
         with self._lock:
             key = self._by_ref.get(ref)
+            never_given = not 0 < int(match[1]) < self._next
+        if never_given:
+            raise UnknownRefError(ref)
         if key is None:
             raise StaleRefError(ref)
         return key

@@ -17,8 +17,10 @@ from cua_mcp.accessibility._dbus import DEFAULT_TIMEOUT_S, AtspiBus
 from cua_mcp.accessibility.backend import Backend
 from cua_mcp.accessibility.dbus_backend import DbusBackend
 from cua_mcp.accessibility.elements import Elements
+from cua_mcp.accessibility.grid import parse_address
 from cua_mcp.accessibility.model import AppInfo, Node, Snapshot
 from cua_mcp.accessibility.refs import RefTable
+from cua_mcp.accessibility.search import Query
 from cua_mcp.errors import AccessibilityError, InvalidArgumentError
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.sandbox.x11.windows import WindowInfo
@@ -123,26 +125,44 @@ class Accessibility:
         chosen, pick, label = _resolve_scope(scope, apps, windows)
         roots, notes = self._backend.read(chosen, pick, cells)
         _fix_window_relative(roots, chosen, windows)
-        return Snapshot(roots, notes, label)
+        roots = [root for root in roots if root.children or pick is None]
+        if pick is not None and not roots:
+            window = _scoped_window(scope, windows)
+            what = f"{window.title!r} ({window.wm_class or 'no class'}, pid {window.pid})" if window else "it"
+            notes.append(
+                f"the window {what} has no accessible elements: its app is not on the accessibility bus (or "
+                "has not made its tree yet). Use screenshot and act on pixels, or retry if it is starting."
+            )
+        return Snapshot(roots, notes, label, window=pick is not None)
 
     async def applications(self) -> list[AppInfo]:
         """The applications on the accessibility bus, with pid and toolkit."""
         return await self._run(lambda: self._backend.applications())  # type: ignore[union-attr]
 
-    async def find(
-        self, scope: str, role: str | None, name: str | None, text: str | None, states: list[str]
-    ) -> tuple[list[Node], Snapshot]:
+    async def find(self, scope: str, query: Query) -> tuple[list[Node], Snapshot]:
         # Only a search that can match a table cell reads a spreadsheet's cells: `wait_for` polls this,
         # and each read of a sheet's cells costs LibreOffice about 8 MB it never gives back.
-        snap = await self.snapshot(scope, cells=role is None or _spelled(role) == "table cell")
-        found = [n for n, _ in snap.nodes() if matches(n, role, name, text, states)]
+        test = query.test()
+        snap = await self.snapshot(scope, cells=query.looks_for_cells())
+        found = [n for n, _ in snap.nodes() if test(n)]
         return found, snap
 
     # ----- elements ----------------------------------------------------------------------------
 
     async def element(self, ref: str) -> Node:
-        bus, path = self.refs.resolve(ref)
-        return await self._run(lambda: self._el.describe(ref, bus, path))
+        """The element a ref names, read now; `e40:C5` is cell C5 of table e40, whether it showed or not."""
+        base, address = self.refs.split(ref)
+        bus, path = self.refs.resolve(base)
+        if address is None:
+            return await self._run(lambda: self._el.describe(ref, bus, path))
+        at = parse_address(address)
+        assert at is not None  # split only accepts addresses
+
+        def cell() -> Node:
+            cell_bus, cell_path = self._el.cell_at(base, bus, path, *at)
+            return self._el.describe(ref, cell_bus, cell_path)
+
+        return await self._run(cell)
 
     @property
     def _el(self) -> Elements:
@@ -203,21 +223,6 @@ class Accessibility:
         return node, space.from_screen(sx, sy)
 
 
-def matches(node: Node, role: str | None, name: str | None, text: str | None, states: list[str]) -> bool:
-    if role and node.role != _spelled(role):
-        return False
-    if name and name.lower() not in node.name.lower():
-        return False
-    if text and text.lower() not in (node.text or node.name).lower():
-        return False
-    return all(_spelled(s) in node.states for s in states)
-
-
-def _spelled(role_or_state: str) -> str:
-    """A role or state name as AT-SPI spells it ("Push_Button " -> "push button")."""
-    return role_or_state.strip().lower().replace("_", " ")
-
-
 def _wrap(node: Node, apps: list[AppInfo]) -> Node:
     app = next((a for a in apps if a.bus == node.bus), None)
     return Node(
@@ -232,10 +237,14 @@ def _resolve_scope(scope: str, apps: list[AppInfo], windows: list[WindowInfo]):
     if scope in ("focused_window", "focused_app"):
         if active is None or active.pid is None:
             return apps, _active_frames, "the active window"
-        chosen = [a for a in apps if a.pid == active.pid] or apps
+        chosen = [a for a in apps if a.pid == active.pid]
+        if not chosen:
+            # No app with the window's pid (an app in its own pid namespace, or one not on the bus): only a
+            # window of exactly its title will do, never another app's.
+            return apps, _window_picker(active, strict=True), f"focused window {active.title!r}"
         if scope == "focused_app":
-            return chosen, None, f"app {chosen[0].name}" if chosen else "desktop"
-        return chosen, _window_picker(active), f"window {active.title!r}"
+            return chosen, None, f"app {chosen[0].name}"
+        return chosen, _window_picker(active), f"focused window ({_app_names(chosen)})"
     if scope == "desktop":
         return apps, None, "the whole desktop"
     if scope.startswith("window:") or scope.isdigit() or scope.startswith("0x"):
@@ -247,7 +256,8 @@ def _resolve_scope(scope: str, apps: list[AppInfo], windows: list[WindowInfo]):
         window = next((w for w in windows if w.id == wid), None)
         if window is None:
             raise InvalidArgumentError(f"no window {wid}: call list_windows for the ids.")
-        return [a for a in apps if a.pid == window.pid], _window_picker(window), f"window {window.title!r}"
+        chosen = [a for a in apps if a.pid == window.pid]
+        return chosen, _window_picker(window), f"window {raw} ({_app_names(chosen)})"
     wanted = scope.lower()
     chosen = [a for a in apps if a.name.lower() == wanted] or [a for a in apps if wanted in a.name.lower()]
     if not chosen:
@@ -259,21 +269,37 @@ def _resolve_scope(scope: str, apps: list[AppInfo], windows: list[WindowInfo]):
     return chosen, None, f"app {chosen[0].name}"
 
 
+def _scoped_window(scope: str, windows: list[WindowInfo]) -> WindowInfo | None:
+    if scope.strip() in ("focused_window", "focused_app"):
+        return next((w for w in windows if w.active), None)
+    try:
+        wid = int(scope.strip().removeprefix("window:"), 0)
+    except ValueError:
+        return None
+    return next((w for w in windows if w.id == wid), None)
+
+
+def _app_names(apps: list[AppInfo]) -> str:
+    return ", ".join(sorted({a.name for a in apps})) or "no accessible app"
+
+
 def _active_frames(app: AppInfo, windows: list[Node]) -> list[Node]:
     return [w for w in windows if "active" in w.states]
 
 
-def _window_picker(window: WindowInfo):
+def _window_picker(window: WindowInfo, strict: bool = False):
+    """The app's window that is `window`: by title (the active one first); unless `strict`, its active
+    window or all of them when none is titled so (apps name their accessible windows differently)."""
+    tests = [lambda n: "active" in n.states and n.name == window.title, lambda n: n.name == window.title]
+    if not strict:
+        tests.append(lambda n: "active" in n.states)
+
     def pick(app: AppInfo, nodes: list[Node]) -> list[Node]:
-        for test in (
-            lambda n: "active" in n.states and n.name == window.title,
-            lambda n: n.name == window.title,
-            lambda n: "active" in n.states,
-        ):
+        for test in tests:
             found = [n for n in nodes if test(n)]
             if found:
                 return found[:1]
-        return nodes
+        return [] if strict else nodes
 
     return pick
 

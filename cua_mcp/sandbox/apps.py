@@ -14,7 +14,9 @@ from pathlib import Path
 from cua_mcp.errors import InvalidArgumentError, UnknownAppError
 
 _NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
-_KEYS = {"command", "description", "wm_class", "sandboxed", "env", "wait_seconds", "allow_options"}
+_KEYS = {"command", "description", "wm_class", "sandboxed", "env", "wait_seconds", "allow_options", "group"}
+# The tool group an app needs: "shell" for apps that run any command given to them (terminals).
+APP_GROUPS = ("apps", "shell")
 DEFAULT_WAIT_S = 30.0
 
 
@@ -34,6 +36,7 @@ class AppSpec:
     env: Mapping[str, str] = field(default_factory=dict)
     wait_seconds: float = DEFAULT_WAIT_S
     allow_options: bool = False
+    group: str = "apps"
 
     def argv(self, args: list[str], placeholders: Mapping[str, str]) -> list[str]:
         """The command line with placeholders filled in, then the caller's arguments verbatim.
@@ -130,6 +133,9 @@ def _parse_entry(name: str, entry: object, source: str) -> AppSpec:
     allow_options = entry.get("allow_options", False)
     if not isinstance(allow_options, bool):
         raise CatalogError(f"{where}: 'allow_options' must be true or false")
+    group = entry.get("group", "apps")
+    if group not in APP_GROUPS:
+        raise CatalogError(f"{where}: 'group' must be one of {', '.join(APP_GROUPS)}")
     wait = entry.get("wait_seconds", DEFAULT_WAIT_S)
     if isinstance(wait, bool) or not isinstance(wait, int | float) or not 0 < wait <= 300:
         raise CatalogError(f"{where}: 'wait_seconds' must be a number of seconds in (0, 300]")
@@ -142,4 +148,5 @@ def _parse_entry(name: str, entry: object, source: str) -> AppSpec:
         env=dict(env),
         wait_seconds=float(wait),
         allow_options=allow_options,
+        group=group,
     )

@@ -14,7 +14,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import os
 import threading
 from collections.abc import Callable, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -27,7 +26,7 @@ from Xlib.display import Display
 
 from cua_mcp.errors import ClipboardError, DisplayGoneError, InvalidArgumentError, OperationCancelledError
 from cua_mcp.sandbox.launch import LaunchConfig, Launcher
-from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
+from cua_mcp.sandbox.session import SandboxConfig, SandboxSession, host_env
 from cua_mcp.sandbox.space import DEFAULT_LONG_SIDE, AgentSpace
 from cua_mcp.sandbox.x11 import keys
 from cua_mcp.sandbox.x11.capture import Frame, ImageFormat, RawGrab, ScreenCapture
@@ -169,7 +168,7 @@ class Desktop:
         """The environment apps on this desktop are started with."""
         if self.session is not None:
             return dict(self.session.env)
-        return {**os.environ, "DISPLAY": self.display}
+        return {**host_env(), "DISPLAY": self.display}
 
     # ----- running X work ------------------------------------------------------------------
 

@@ -14,15 +14,17 @@ import contextlib
 import itertools
 import logging
 import os
+import re
 import shutil
 import subprocess
 import tempfile
+import urllib.parse
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from cua_mcp.errors import LaunchError
+from cua_mcp.errors import LaunchError, OutsideWorkspaceError
 from cua_mcp.sandbox.apps import AppCatalog, AppSpec
 from cua_mcp.sandbox.confine import Confinement, bus_socket_folders, find_bwrap
 from cua_mcp.sandbox.session import ACCESSIBILITY_ENV
@@ -35,6 +37,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 ATTACH_WORKSPACE = "cua-workspace"
+_URL_SCHEME = re.compile(r"([A-Za-z][A-Za-z0-9+.-]+):")  # two letters at least: no drive letters
 _POLL_S = 0.2
 _PID_ONLY_AFTER_S = 5.0
 _LOG_TAIL = 600
@@ -158,7 +161,7 @@ class Launcher:
         workspace = self.workspace.root
         self.data_dir.mkdir(parents=True, exist_ok=True)
         placeholders = {"workspace": str(workspace), "data": str(self.data_dir)}
-        argv = spec.argv(list(args), placeholders)
+        argv = spec.argv([self._operand(arg) for arg in args], placeholders)
         env = self.environment(spec.sandboxed and self.confined)
         if shutil.which(argv[0], path=env.get("PATH")) is None:
             raise LaunchError(f"{spec.name}: {argv[0]!r} is not installed on this machine (not on PATH).")
@@ -185,6 +188,24 @@ class Launcher:
         popen.log_path = log_path  # type: ignore[attr-defined]
         self._spawned.append(popen)
         return popen
+
+    def _operand(self, arg: str) -> str:
+        """An app argument as the app gets it: a URL as it is, a file (a path or a file: URL) only
+        inside the workspace, by its absolute path (apps may run in another folder)."""
+        scheme = _URL_SCHEME.match(arg)
+        if scheme is None:
+            return self._workspace_path(arg, arg) if not arg.startswith("-") else arg  # options: AppSpec.argv
+        if scheme.group(1).lower() != "file":
+            return arg
+        return Path(self._workspace_path(urllib.parse.unquote(urllib.parse.urlsplit(arg).path), arg)).as_uri()
+
+    def _workspace_path(self, path: str, shown: str) -> str:
+        try:
+            return str(self.workspace.resolve(path))
+        except OutsideWorkspaceError as exc:
+            raise OutsideWorkspaceError(
+                f"launch argument {shown!r}: files given to apps must be in the workspace ({exc})"
+            ) from None
 
     async def wait_for_window(
         self, spec: AppSpec, popen: subprocess.Popen, before: set[int], timeout: float | None = None

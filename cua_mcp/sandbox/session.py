@@ -45,6 +45,13 @@ ACCESSIBILITY_ENV = {
     "QT_QPA_PLATFORM": "xcb",
 }
 _ENV_DROPPED = ("NO_AT_BRIDGE", "WAYLAND_DISPLAY", "XAUTHORITY", "SESSION_MANAGER", "DESKTOP_STARTUP_ID")
+_SERVER_ONLY = "CUA_MCP_"  # the server's own settings, its HTTP token among them
+
+
+def host_env(drop: tuple[str, ...] = ()) -> dict[str, str]:
+    """The server's environment as children may see it: none of the server's own settings (its
+    token among them), and not the variables named in `drop`."""
+    return {k: v for k, v in os.environ.items() if not k.startswith(_SERVER_ONLY) and k not in drop}
 
 
 @dataclass
@@ -227,7 +234,7 @@ class SandboxSession:
                 "-displayfd", str(write_fd),
             ]  # fmt: skip
             with self._core_log("Xvfb") as out:
-                popen = self._spawn(argv, dict(os.environ), out, pass_fds=(write_fd,))
+                popen = self._spawn(argv, host_env(), out, pass_fds=(write_fd,))
             os.close(write_fd)
             try:
                 ready = _read_line(read_fd, _START_TIMEOUT_S, popen)
@@ -381,7 +388,7 @@ def _wait_for_wm(display: str, popen: subprocess.Popen) -> None:
 
 
 def _base_env(display: str, home: Path, runtime: Path) -> dict[str, str]:
-    env = {k: v for k, v in os.environ.items() if k not in _ENV_DROPPED}
+    env = host_env(_ENV_DROPPED)
     env.update(ACCESSIBILITY_ENV)
     env.update(
         DISPLAY=display,

@@ -1,26 +1,34 @@
 """The workspace folder: the one place file tools read and write.
 
-Every path is taken relative to the workspace root. Refused: `..` anywhere, absolute paths
-outside the root, and paths that lead out through a symlink (resolved before use; the final
-component is also opened with O_NOFOLLOW, so a link swapped in afterwards is not followed).
+Every path is taken relative to the workspace root and opened from a descriptor of the root
+without following any symbolic link (see _beneath.py): `..` is refused, absolute paths must lie
+inside the root, and a link anywhere in a path is refused, so that nothing renamed meanwhile (a
+confined command swapping a folder for a link) leads a read or write elsewhere. Only regular
+files and folders are used; FIFOs, sockets and devices are refused without blocking on them.
 """
 
 from __future__ import annotations
 
 import contextlib
+import errno
 import fnmatch
 import os
 import stat
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
+from typing import BinaryIO
 
 from cua_mcp.errors import InvalidArgumentError, OutsideWorkspaceError
+from cua_mcp.sandbox._beneath import open_beneath
 
 MAX_READ_BYTES = 256 * 1024  # what one read_file call returns at most
 MAX_WRITE_BYTES = 5 * 1024 * 1024  # what one write_file call may write
 MAX_FILE_BYTES = 50 * 1024 * 1024  # what the workspace lets a file grow to through append
 MAX_LIST = 1000
 _BINARY_SNIFF = 8192
+_SKIP_CHUNK = 64 * 1024  # how much of an over-long line is held at once while reading past it
+_NO_WAIT = os.O_NONBLOCK | os.O_NOCTTY  # a FIFO or device never blocks the open
 
 
 @dataclass(frozen=True)
@@ -54,27 +62,17 @@ class Workspace:
         return self._root.resolve()
 
     def resolve(self, path: str) -> Path:
-        """The absolute path `path` names inside the workspace; raises `OutsideWorkspaceError`."""
-        if "\0" in path:
-            raise InvalidArgumentError("path contains a NUL character.")
-        root = self.root
-        pure = PurePosixPath(path.strip() or ".")
-        if ".." in pure.parts:
-            raise OutsideWorkspaceError(
-                f"{path!r} contains '..': paths stay inside the workspace; give them relative to its root "
-                "(list_files shows what is there)."
-            )
-        candidate = Path(pure) if pure.is_absolute() else root / pure
-        if not Path(os.path.abspath(candidate)).is_relative_to(root):
-            raise OutsideWorkspaceError(
-                f"{path!r} is outside the workspace ({root}): use a path relative to the workspace root."
-            )
-        real = Path(os.path.realpath(candidate))
-        if not real.is_relative_to(root):
-            raise OutsideWorkspaceError(
-                f"{path!r} leads out of the workspace through a symbolic link: only files inside it can be used."
-            )
-        return real
+        """The absolute path `path` names inside the workspace (it need not exist yet); raises
+        `OutsideWorkspaceError` for a path that leaves it or goes through a symbolic link."""
+        parts = self._parts(path)
+        with self._root_fd() as root_fd:
+            try:
+                os.close(open_beneath(root_fd, parts, os.O_PATH))
+            except FileNotFoundError:
+                pass  # a new file: every part that exists was checked on the way
+            except OSError as exc:
+                raise _explained(exc, path) from None
+        return self.root.joinpath(*parts)
 
     def relative(self, path: Path) -> str:
         rel = path.relative_to(self.root).as_posix()
@@ -84,13 +82,10 @@ class Workspace:
 
     def read_text(self, path: str, offset: int = 0, limit: int = 2000) -> TextChunk:
         """Lines [offset, offset+limit) of a UTF-8 text file, at most MAX_READ_BYTES of them."""
-        target = self.resolve(path)
-        with _open_no_follow(target, os.O_RDONLY, path) as fd:
+        with self._opened(self._parts(path), os.O_RDONLY | _NO_WAIT, path) as fd:
             info = os.fstat(fd)
-            if stat.S_ISDIR(info.st_mode):
-                raise InvalidArgumentError(f"{path!r} is a folder: use list_files to see what it holds.")
-            if not stat.S_ISREG(info.st_mode):
-                raise InvalidArgumentError(f"{path!r} is not a regular file.")
+            _require_file(info, path)
+            os.set_blocking(fd, True)
             with os.fdopen(os.dup(fd), "rb") as stream:
                 if b"\0" in stream.read(_BINARY_SNIFF):
                     raise InvalidArgumentError(
@@ -106,19 +101,20 @@ class Workspace:
             raise InvalidArgumentError(
                 f"content is {len(data)} bytes; one write takes at most {MAX_WRITE_BYTES}: write in parts with append=true."
             )
-        target = self.resolve(path)
-        if target == self.root or target.is_dir():
-            raise InvalidArgumentError(f"{path!r} is a folder: give a file name inside it.")
-        self._make_parents(target.parent)
-        flags = os.O_WRONLY | os.O_CREAT | (os.O_APPEND if append else os.O_TRUNC)
-        with _open_no_follow(target, flags, path) as fd:
+        parts = self._parts(path)
+        if not parts:
+            raise InvalidArgumentError(f"{path!r} is the workspace folder: give a file name inside it.")
+        flags = os.O_WRONLY | os.O_CREAT | _NO_WAIT | (os.O_APPEND if append else 0)
+        with self._folder(parts[:-1], path) as folder, self._opened(parts[-1:], flags, path, folder) as fd:
             info = os.fstat(fd)
-            if not stat.S_ISREG(info.st_mode):
-                raise InvalidArgumentError(f"{path!r} is not a regular file.")
+            _require_file(info, path)
             if append and info.st_size + len(data) > MAX_FILE_BYTES:
                 raise InvalidArgumentError(
                     f"{path!r} would grow past {MAX_FILE_BYTES} bytes: workspace files are capped."
                 )
+            if not append:
+                os.ftruncate(fd, 0)  # only now that it is known to be a regular file
+            os.set_blocking(fd, True)
             view = memoryview(data)
             while view:
                 view = view[os.write(fd, view) :]
@@ -128,57 +124,141 @@ class Workspace:
         """Entries under `path` matching `pattern` (a glob on names; with '/' or '**' on paths
         relative to `path`, searched recursively). Symlinked folders are not descended into.
         Returns the entries (sorted) and whether the listing was cut at MAX_LIST."""
-        base = self.resolve(path)
-        if not base.is_dir():
-            raise InvalidArgumentError(f"{path!r} is not a folder: give a folder (or '.' for the workspace root).")
+        parts = self._parts(path)
         if ".." in PurePosixPath(pattern).parts:
             raise OutsideWorkspaceError("the pattern contains '..': patterns match inside the folder only.")
         recursive = "/" in pattern or "**" in pattern
         entries: list[Entry] = []
-        for directory, dirs, files in os.walk(base, followlinks=False):
-            dirs.sort()
-            for name in sorted(dirs + files):
-                full = Path(directory) / name
-                if _matches(full.relative_to(base).as_posix(), name, pattern, recursive):
-                    entries.append(_entry(full, self.relative(full)))
-                    if len(entries) >= MAX_LIST:
-                        return entries, True
-            if not recursive:
-                break
+        with self._opened(parts, os.O_RDONLY | _NO_WAIT, path) as fd:
+            if not stat.S_ISDIR(os.fstat(fd).st_mode):
+                raise InvalidArgumentError(f"{path!r} is not a folder: give a folder (or '.' for the workspace root).")
+            # fwalk goes from descriptor to descriptor, so a folder swapped for a link is not entered.
+            for folder, dirs, files, folder_fd in os.fwalk(".", dir_fd=fd, follow_symlinks=False):
+                dirs.sort()
+                below = PurePosixPath(folder)
+                for name in sorted(dirs + files):
+                    rel = (below / name).as_posix()
+                    if _matches(rel, name, pattern, recursive):
+                        entries.append(_entry(folder_fd, name, "/".join((*parts, rel))))
+                        if len(entries) >= MAX_LIST:
+                            return entries, True
+                if not recursive:
+                    break
         return entries, False
 
-    def _make_parents(self, folder: Path) -> None:
-        root = self.root
-        if folder != root:
-            folder.mkdir(parents=True, exist_ok=True)
-            if not Path(os.path.realpath(folder)).is_relative_to(root):
-                raise OutsideWorkspaceError("the folder leads out of the workspace through a symbolic link.")
+    # ----- opening without following links -------------------------------------------------
+
+    def _parts(self, path: str) -> tuple[str, ...]:
+        """`path`'s components relative to the root; refuses `..`, NUL and absolute paths outside."""
+        if "\0" in path:
+            raise InvalidArgumentError("path contains a NUL character.")
+        pure = PurePosixPath(path.strip() or ".")
+        if ".." in pure.parts:
+            raise OutsideWorkspaceError(
+                f"{path!r} contains '..': paths stay inside the workspace; give them relative to its root "
+                "(list_files shows what is there)."
+            )
+        if pure.is_absolute():
+            for root in (PurePosixPath(self._root), PurePosixPath(self.root)):
+                if pure.is_relative_to(root):
+                    return pure.relative_to(root).parts
+            raise OutsideWorkspaceError(
+                f"{path!r} is outside the workspace ({self.root}): use a path relative to the workspace root."
+            )
+        return pure.parts
+
+    @contextlib.contextmanager
+    def _root_fd(self) -> Iterator[int]:
+        fd = os.open(self.root, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+        try:
+            yield fd
+        finally:
+            os.close(fd)
+
+    @contextlib.contextmanager
+    def _opened(self, parts: tuple[str, ...], flags: int, shown: str, dir_fd: int | None = None) -> Iterator[int]:
+        """A descriptor of `parts` below `dir_fd` (default: the root), closed on exit."""
+        with contextlib.ExitStack() as stack:
+            if dir_fd is None:
+                dir_fd = stack.enter_context(self._root_fd())
+            try:
+                fd = open_beneath(dir_fd, parts, flags)
+            except OSError as exc:
+                raise _explained(exc, shown) from None
+            stack.callback(os.close, fd)
+            yield fd
+
+    @contextlib.contextmanager
+    def _folder(self, parts: tuple[str, ...], shown: str) -> Iterator[int]:
+        """A descriptor of the folder `parts`, creating each missing folder from its parent's descriptor."""
+        with self._root_fd() as root_fd:
+            current = root_fd
+            try:
+                for name in parts:
+                    try:
+                        os.mkdir(name, 0o755, dir_fd=current)
+                    except FileExistsError:
+                        pass
+                    except OSError as exc:
+                        raise _explained(exc, shown) from None
+                    try:
+                        following = open_beneath(current, (name,), os.O_RDONLY | os.O_DIRECTORY)
+                    except OSError as exc:
+                        raise _explained(exc, shown) from None
+                    if current != root_fd:
+                        os.close(current)
+                    current = following
+                yield current
+            finally:
+                if current != root_fd:
+                    os.close(current)
 
 
-@contextlib.contextmanager
-def _open_no_follow(target: Path, flags: int, shown: str):
-    try:
-        fd = os.open(target, flags | os.O_NOFOLLOW | os.O_CLOEXEC, 0o644)
-    except FileNotFoundError:
-        raise InvalidArgumentError(f"{shown!r} does not exist: list_files shows what the workspace holds.") from None
-    except IsADirectoryError:
-        raise InvalidArgumentError(f"{shown!r} is a folder: give a file inside it.") from None
-    except OSError as exc:
-        if exc.errno == 40:  # ELOOP: the last component became a symlink after resolve()
-            raise OutsideWorkspaceError(f"{shown!r} is a symbolic link: open the file it points to instead.") from None
-        raise InvalidArgumentError(f"cannot open {shown!r}: {exc.strerror}.") from None
-    try:
-        yield fd
-    finally:
-        os.close(fd)
+def _explained(exc: OSError, shown: str) -> Exception:
+    """The model-readable error for an OSError met while opening `shown`."""
+    code = exc.errno
+    if code in (errno.ELOOP, errno.EXDEV):
+        return OutsideWorkspaceError(
+            f"{shown!r} goes through a symbolic link: file tools follow no links (one could lead out of the "
+            "workspace); use the path of the file itself."
+        )
+    if code == errno.ENOENT:
+        return InvalidArgumentError(f"{shown!r} does not exist: list_files shows what the workspace holds.")
+    if code == errno.EISDIR:
+        return InvalidArgumentError(f"{shown!r} is a folder: give a file inside it.")
+    if code == errno.ENOTDIR:
+        return InvalidArgumentError(f"{shown!r}: a part of the path is a file where a folder is needed.")
+    if code == errno.ENAMETOOLONG:
+        return InvalidArgumentError(f"a name in {shown!r} is too long: names are at most 255 bytes.")
+    if code == errno.ENXIO:
+        return InvalidArgumentError(f"{shown!r} is not a regular file (a FIFO or socket): file tools use files only.")
+    return InvalidArgumentError(f"cannot open {shown!r}: {exc.strerror}.")
 
 
-def _read_lines(stream, offset: int, limit: int, size: int) -> TextChunk:
+def _require_file(info: os.stat_result, shown: str) -> None:
+    if stat.S_ISDIR(info.st_mode):
+        raise InvalidArgumentError(f"{shown!r} is a folder: use list_files to see what it holds.")
+    if not stat.S_ISREG(info.st_mode):
+        raise InvalidArgumentError(
+            f"{shown!r} is not a regular file (a FIFO, socket or device): file tools use files and folders only."
+        )
+
+
+def _bounded_lines(stream: BinaryIO, cap: int) -> Iterator[bytes]:
+    """The file's lines, each cut to its first `cap` bytes: the rest of a longer line is read past
+    in small pieces (only if a further line is asked for), never held whole."""
+    while line := stream.readline(cap):
+        yield line
+        if len(line) == cap and not line.endswith(b"\n"):
+            while (rest := stream.readline(_SKIP_CHUNK)) and not rest.endswith(b"\n"):
+                pass
+
+
+def _read_lines(stream: BinaryIO, offset: int, limit: int, size: int) -> TextChunk:
     kept: list[bytes] = []
     used = 0
     index = 0
-    truncated = False
-    for index, line in enumerate(stream):
+    for index, line in enumerate(_bounded_lines(stream, MAX_READ_BYTES + 1)):
         if index < offset:
             continue
         if len(kept) >= limit:
@@ -186,12 +266,11 @@ def _read_lines(stream, offset: int, limit: int, size: int) -> TextChunk:
         if used + len(line) > MAX_READ_BYTES:
             if not kept:  # one huge line: return its head rather than nothing
                 kept.append(line[:MAX_READ_BYTES])
-            truncated = True
-            return _chunk(kept, offset, None, truncated, size)
+            return _chunk(kept, offset, None, True, size)
         kept.append(line)
         used += len(line)
     total = index + 1 if size else 0
-    return _chunk(kept, offset, total, truncated, size)
+    return _chunk(kept, offset, total, False, size)
 
 
 def _chunk(kept: list[bytes], offset: int, total: int | None, truncated: bool, size: int) -> TextChunk:
@@ -206,8 +285,8 @@ def _matches(rel: str, name: str, pattern: str, recursive: bool) -> bool:
     return fnmatch.fnmatch(rel, pattern) or (pattern.startswith("**/") and fnmatch.fnmatch(rel, pattern[3:]))
 
 
-def _entry(full: Path, rel: str) -> Entry:
-    info = full.lstat()
+def _entry(folder_fd: int, name: str, rel: str) -> Entry:
+    info = os.stat(name, dir_fd=folder_fd, follow_symlinks=False)
     if stat.S_ISLNK(info.st_mode):
         kind = "symlink"
     elif stat.S_ISDIR(info.st_mode):

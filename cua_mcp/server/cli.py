@@ -26,8 +26,15 @@ from cua_mcp.sandbox.launch import LaunchConfig
 from cua_mcp.sandbox.session import SandboxConfig
 from cua_mcp.sandbox.space import DEFAULT_LONG_SIDE
 from cua_mcp.server.app import build_server
-from cua_mcp.server.http import DEFAULT_HOST, DEFAULT_PORT, HttpSettings, serve_http
-from cua_mcp.server.policy import PolicyError, resolve_groups
+from cua_mcp.server.http import (
+    DEFAULT_HOST,
+    DEFAULT_MAX_SESSIONS,
+    DEFAULT_PORT,
+    DEFAULT_SESSION_IDLE_TIMEOUT_S,
+    HttpSettings,
+    serve_http,
+)
+from cua_mcp.server.policy import PolicyError, resolve_confirm, resolve_groups
 from cua_mcp.server.recording import CallRecorder
 from cua_mcp.server.stdio import serve_stdio
 from cua_mcp.tools._registry import GROUPS
@@ -54,6 +61,12 @@ def _port(value: str) -> int:
     if value.isdigit() and 1 <= int(value) <= 65535:
         return int(value)
     raise argparse.ArgumentTypeError(f"{value!r} is not a port number (1-65535)")
+
+
+def _positive_int(value: str) -> int:
+    if value.isdigit() and int(value) > 0:
+        return int(value)
+    raise argparse.ArgumentTypeError(f"{value!r} is not a positive whole number")
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -138,10 +151,18 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
             parser.error(str(exc))
     try:
         args.groups = resolve_groups(args.allow, args.deny, args.read_only)
+        args.confirm = resolve_confirm(args.confirm)
     except PolicyError as exc:
         parser.error(str(exc))
     args.token = args.token or os.environ.get("CUA_MCP_TOKEN") or None
-    args.http = HttpSettings(args.host, args.port, args.token, tuple(args.allowed_host))
+    args.http = HttpSettings(
+        args.host,
+        args.port,
+        args.token,
+        tuple(args.allowed_host),
+        session_idle_timeout=args.session_idle_timeout,
+        max_sessions=args.max_sessions,
+    )
     if args.transport == "http":
         try:
             args.http.check()
@@ -167,6 +188,21 @@ def _add_http_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="NAME[:PORT]",
         help="another Host header to accept (a reverse proxy's or the machine's name); repeatable",
     )
+    http.add_argument(
+        "--session-idle-timeout",
+        type=_positive_int,
+        default=DEFAULT_SESSION_IDLE_TIMEOUT_S,
+        metavar="SECONDS",
+        help=f"end a session that made no request for this long; its held mouse buttons are released "
+        f"({DEFAULT_SESSION_IDLE_TIMEOUT_S})",
+    )
+    http.add_argument(
+        "--max-sessions",
+        type=_positive_int,
+        default=DEFAULT_MAX_SESSIONS,
+        metavar="N",
+        help=f"sessions open at once; a new one beyond this ends the one idle longest ({DEFAULT_MAX_SESSIONS})",
+    )
 
 
 def _add_policy_arguments(parser: argparse.ArgumentParser) -> None:
@@ -181,6 +217,14 @@ def _add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     )
     policy.add_argument("--deny", action="append", default=[], metavar="GROUP", help="disable a tool group")
     policy.add_argument("--read-only", action="store_true", help="offer the observe group alone")
+    policy.add_argument(
+        "--confirm",
+        action="append",
+        default=[],
+        metavar="GROUP",
+        help="ask the person (MCP elicitation) before each call of a tool in GROUP runs; clients that cannot ask "
+        "are refused such calls. Repeatable, or comma-separated",
+    )
     policy.add_argument("--audit-log", type=Path, metavar="FILE", help="append every tool call to FILE as JSON lines")
     policy.add_argument(
         "--redact-text",
@@ -220,6 +264,7 @@ def main(argv: list[str] | None = None) -> int:
         server, _ = build_server(
             desktop,
             groups=args.groups,
+            confirm=args.confirm,
             log_level=args.log_level,
             observer=recorder,
             a11y_backend=args.a11y_backend,

@@ -5,7 +5,9 @@
     GET  /healthz    liveness, open to all
 
 Security model: loopback by default; any other bind needs a token. Every route but /healthz
-passes the `Guard` (Host, Origin, bearer token). Replies to legacy clients are plain JSON instead
+passes the `Guard` (Host, Origin, bearer token). Sessions end: one idle for `session_idle_timeout`
+expires, and at `max_sessions` a new one takes the place of the one idle longest (instead of the
+SDK's refusal, which would let abandoned sessions lock everyone out until they expire). Replies to legacy clients are plain JSON instead
 of an SSE stream, because the SDK client refuses SSE events over 1 MiB and a native-scale PNG of a
 busy screen is more than that in base64.
 """
@@ -13,6 +15,7 @@ busy screen is more than that in base64.
 from __future__ import annotations
 
 import logging
+import math
 import sys
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -21,7 +24,12 @@ from dataclasses import dataclass, field
 import uvicorn
 from fastapi import FastAPI
 from mcp.server import MCPServer
+from mcp.server.streamable_http import MCP_SESSION_ID_HEADER
+from mcp.server.streamable_http_manager import StreamableHTTPSessionManager
 from mcp.server.transport_security import TransportSecuritySettings
+from mcp.shared.inbound import MCP_PROTOCOL_VERSION_HEADER
+from mcp.types.version import HANDSHAKE_PROTOCOL_VERSIONS
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from cua_mcp import __version__
 from cua_mcp.errors import CuaError
@@ -34,6 +42,8 @@ log = logging.getLogger(__name__)
 
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 8765
+DEFAULT_SESSION_IDLE_TIMEOUT_S = 600
+DEFAULT_MAX_SESSIONS = 100
 
 
 class InsecureBindError(CuaError):
@@ -46,6 +56,8 @@ class HttpSettings:
     port: int = DEFAULT_PORT
     token: str | None = field(default=None, repr=False)
     extra_hosts: tuple[str, ...] = ()
+    session_idle_timeout: float = DEFAULT_SESSION_IDLE_TIMEOUT_S
+    max_sessions: int = DEFAULT_MAX_SESSIONS
 
     def check(self) -> None:
         """Refuse to expose a desktop beyond this machine without a token."""
@@ -65,7 +77,13 @@ def build_http_app(server: MCPServer, desktop: Desktop, recorder: CallRecorder, 
         allowed_hosts=sorted(rules.allowed_hosts),
         allowed_origins=sorted(rules.allowed_origins),
     )
-    mcp_app = server.streamable_http_app(json_response=True, transport_security=security, host=settings.host)
+    mcp_app = server.streamable_http_app(
+        json_response=True,
+        transport_security=security,
+        host=settings.host,
+        session_idle_timeout=settings.session_idle_timeout,
+        max_sessions=settings.max_sessions,
+    )
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -82,8 +100,52 @@ def build_http_app(server: MCPServer, desktop: Desktop, recorder: CallRecorder, 
         return {"status": "ok", "version": __version__}
 
     add_live_view(app, desktop, recorder)
-    app.mount("/", mcp_app)  # last: routes above win
+    app.mount("/", _RoomForNewSessions(mcp_app, server.session_manager))  # last: routes above win
     return Guard(app, rules)
+
+
+class _RoomForNewSessions:
+    """In front of the MCP app: a request that opens a session, at the cap, ends the session idle longest."""
+
+    def __init__(self, app: ASGIApp, manager: StreamableHTTPSessionManager) -> None:
+        self._app = app
+        self._manager = manager
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "http" and scope["method"] == "POST" and _opens_a_session(scope):
+            _end_longest_idle_session(self._manager)
+        await self._app(scope, receive, send)
+
+
+def _opens_a_session(scope: Scope) -> bool:
+    """A request without a session that the SDK serves in the handshake era (where sessions live)."""
+    headers = {name.decode("latin-1").lower(): value.decode("latin-1") for name, value in scope["headers"]}
+    version = headers.get(MCP_PROTOCOL_VERSION_HEADER.lower())
+    return MCP_SESSION_ID_HEADER.lower() not in headers and (version is None or version in HANDSHAKE_PROTOCOL_VERSIONS)
+
+
+def _end_longest_idle_session(manager: StreamableHTTPSessionManager) -> None:
+    """At the cap, forget the session whose idle deadline comes first and end it.
+
+    The SDK offers no public view of its sessions: this reads its table. A session serving a request
+    has no deadline (it is not idle) and is never ended here; when all are busy the SDK answers 503.
+    Ending it cancels its idle scope, as its expiry would, so its cleanup (held buttons) runs.
+    """
+    sessions = manager._server_instances
+    if manager.max_sessions is None or len(sessions) < manager.max_sessions:
+        return
+    idle = [
+        (transport.idle_scope.deadline, session_id)
+        for session_id, transport in sessions.items()
+        if transport.idle_scope is not None and math.isfinite(transport.idle_scope.deadline)
+    ]
+    if not idle:
+        return
+    _, session_id = min(idle)
+    transport = sessions.pop(session_id)
+    manager._session_owners.pop(session_id, None)
+    log.info("session %s ended to make room for a new one (%d sessions open)", session_id, len(sessions) + 1)
+    transport.idle_scope.cancel()
 
 
 def serve_http(

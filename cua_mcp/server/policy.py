@@ -1,4 +1,4 @@
-"""Which tool groups a server offers: `--allow`, `--deny`, `--read-only`.
+"""Which tool groups a server offers (`--allow`, `--deny`, `--read-only`) and which it confirms (`--confirm`).
 
 Tools outside the resulting set are never registered, so a client cannot even see them in
 `tools/list`; there is no per-call check to forget.
@@ -41,3 +41,10 @@ def resolve_groups(allow: Iterable[str] = (), deny: Iterable[str] = (), read_onl
     if read_only:
         groups &= READ_ONLY_GROUPS
     return frozenset(groups)
+
+
+def resolve_confirm(confirm: Iterable[str] = ()) -> frozenset[str]:
+    """The groups whose calls the person confirms before they run."""
+    names = _split(confirm)
+    _check_known(names, "--confirm")
+    return frozenset(names)

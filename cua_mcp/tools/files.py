@@ -1,14 +1,17 @@
 """Files in the workspace folder: `read_file`, `write_file`, `list_files`.
 
 Only inside the workspace (see sandbox/workspace.py for what is refused). File work is blocking
-I/O: it runs on a worker thread with a deadline.
+I/O: it runs with a deadline on threads of its own, so that a slow disk or a hostile file can
+never take the threads the desktop's tools (screenshot, clipboard) need.
 """
 
 import asyncio
 import datetime
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Literal, TypeVar
 
+from mcp.types import CallToolResult, TextContent
 from pydantic import BaseModel, Field
 
 from cua_mcp.errors import CuaError
@@ -18,6 +21,7 @@ from cua_mcp.tools._registry import ToolRegistrar
 
 T = TypeVar("T")
 _FILE_TIMEOUT_S = 20.0
+_FILE_THREADS = 4
 
 PathParam = Annotated[
     str,
@@ -54,25 +58,62 @@ class FileListing(BaseModel):
     truncated: bool = Field(description=f"More than {MAX_LIST} matches: narrow the pattern or the path.")
 
 
+def _result(text: str, model: BaseModel) -> CallToolResult:
+    """Plain text for the model, the model's fields for programs."""
+    return CallToolResult(
+        content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
+    )
+
+
+def _read_text(result: FileText) -> str:
+    if not result.lines:
+        return f"{result.path} ({result.size} bytes): no lines from offset {result.offset}."
+    last = result.offset + result.lines - 1
+    of = f" of {result.total_lines}" if result.total_lines is not None else ""
+    head = f"{result.path} ({result.size} bytes), lines {result.offset}-{last}{of} (0-based):"
+    text = f"{head}\n{result.content}"
+    if result.next_offset is not None:
+        text += ("" if text.endswith("\n") else "\n") + f"[more: read on with offset={result.next_offset}]"
+    return text
+
+
+def _listing_text(listing: FileListing, path: str) -> str:
+    folder = "the workspace" if path.strip() in ("", ".") else path
+    count = len(listing.entries)
+    lines = [f"{count} {'entry' if count == 1 else 'entries'} in {folder} ({listing.workspace}):"]
+    for e in listing.entries:
+        if e.type == "dir":
+            lines.append(f"{e.path}/")
+        elif e.type == "file":
+            lines.append(f"{e.path}  {e.size} bytes  {e.modified}")
+        else:
+            lines.append(f"{e.path}  ({e.type})")
+    if listing.truncated:
+        lines.append(f"[cut at {MAX_LIST}: narrow the pattern or the path]")
+    return "\n".join(lines)
+
+
 def register(tools: ToolRegistrar, desktop: Desktop) -> None:
+    pool = ThreadPoolExecutor(_FILE_THREADS, thread_name_prefix="cua-files")
+
     async def off_loop(job: Callable[[], T]) -> T:
         try:
-            return await asyncio.wait_for(asyncio.to_thread(job), _FILE_TIMEOUT_S)
+            return await asyncio.wait_for(asyncio.get_running_loop().run_in_executor(pool, job), _FILE_TIMEOUT_S)
         except TimeoutError:
             raise CuaError(f"the file operation took longer than {_FILE_TIMEOUT_S:g} s; try a smaller one.") from None
 
-    @tools.tool(group="files", title="Read a file", read_only=True, idempotent=True)
+    @tools.tool(group="files", title="Read a file", read_only=True, idempotent=True, untrusted_text=True)
     async def read_file(
         path: PathParam,
         offset: Annotated[int, Field(ge=0, le=100_000_000, description="First line to return, 0-based.")] = 0,
         limit: Annotated[int, Field(ge=1, le=20_000, description="Lines to return at most.")] = 2000,
-    ) -> FileText:
+    ) -> Annotated[CallToolResult, FileText]:
         """Read a UTF-8 text file in the workspace folder, by lines (at most 256 KiB a call; use offset
         to read on). Paths are relative to the workspace; nothing outside it can be read."""
         workspace = desktop.launcher.workspace
         chunk = await off_loop(lambda: workspace.read_text(path, offset, limit))
         end = chunk.total_lines is not None and not chunk.truncated
-        return FileText(
+        result = FileText(
             path=path,
             content=chunk.text,
             offset=offset,
@@ -81,20 +122,23 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
             next_offset=None if end else offset + max(chunk.lines, 1),
             size=chunk.size,
         )
+        return _result(_read_text(result), result)
 
     @tools.tool(group="files", title="Write a file", read_only=False, destructive=True)
     async def write_file(
         path: PathParam,
         content: Annotated[str, Field(max_length=MAX_WRITE_BYTES, description="UTF-8 text to write.")],
         append: Annotated[bool, Field(description="Add to the end instead of replacing the file.")] = False,
-    ) -> FileWritten:
+    ) -> Annotated[CallToolResult, FileWritten]:
         """Write (or with append=true, add to) a UTF-8 text file in the workspace folder, creating folders
         as needed. Replaces an existing file unless append is true. Only inside the workspace."""
         workspace = desktop.launcher.workspace
         size = await off_loop(lambda: workspace.write_text(path, content, append))
-        return FileWritten(path=path, size=size, absolute_path=str(workspace.resolve(path)))
+        written = FileWritten(path=path, size=size, absolute_path=str(workspace.resolve(path)))
+        verb = "Appended to" if append else "Wrote"
+        return _result(f"{verb} {path}: {size} bytes now (apps see it as {written.absolute_path}).", written)
 
-    @tools.tool(group="files", title="List files", read_only=True, idempotent=True)
+    @tools.tool(group="files", title="List files", read_only=True, idempotent=True, untrusted_text=True)
     async def list_files(
         path: Annotated[str, Field(max_length=1024, description="A folder relative to the workspace.")] = ".",
         pattern: Annotated[
@@ -106,12 +150,12 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
                 "recursively ('**/*.csv').",
             ),
         ] = "*",
-    ) -> FileListing:
+    ) -> Annotated[CallToolResult, FileListing]:
         """List files and folders in the workspace folder (the one place file tools and confined apps may
         write). Returns paths relative to it, with type, size and modification time."""
         workspace = desktop.launcher.workspace
         entries, truncated = await off_loop(lambda: workspace.list(path, pattern))
-        return FileListing(
+        listing = FileListing(
             workspace=str(workspace.root),
             entries=[
                 FileEntry(
@@ -124,3 +168,4 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
             ],
             truncated=truncated,
         )
+        return _result(_listing_text(listing, path), listing)

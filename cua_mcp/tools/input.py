@@ -3,11 +3,13 @@ type_text, press_keys, hold_keys, wait."""
 
 from typing import Annotated, Literal
 
+from mcp.server.mcpserver import Context
 from pydantic import BaseModel, Field
 
 from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.errors import AccessibilityError, InvalidArgumentError
 from cua_mcp.sandbox.desktop import Desktop
+from cua_mcp.tools._held import hold_for_session, released_by_session
 from cua_mcp.tools._params import Modifiers, coordinate
 from cua_mcp.tools._registry import ToolRegistrar
 
@@ -98,15 +100,19 @@ def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None 
         return result(f"dragged ({start[0]}, {start[1]}) -> ({end[0]}, {end[1]})", cursor)
 
     @tools.tool(group="input", title="Press a mouse button", read_only=False, destructive=True)
-    async def mouse_down(button: Button = "left") -> ActionResult:
+    async def mouse_down(ctx: Context, button: Button = "left") -> ActionResult:
         """Press a mouse button where the pointer is and keep it down (until mouse_up), for gestures
         drag cannot express. Move with move_mouse in between."""
-        return result(f"{button} button down", await desktop.mouse_down(button))
+        cursor = await desktop.mouse_down(button)
+        hold_for_session(ctx, button, desktop.mouse_up)
+        return result(f"{button} button down", cursor)
 
     @tools.tool(group="input", title="Release a mouse button", read_only=False, destructive=True)
-    async def mouse_up(button: Button = "left") -> ActionResult:
+    async def mouse_up(ctx: Context, button: Button = "left") -> ActionResult:
         """Release a mouse button pressed with mouse_down."""
-        return result(f"{button} button up", await desktop.mouse_up(button))
+        cursor = await desktop.mouse_up(button)
+        released_by_session(ctx, button)
+        return result(f"{button} button up", cursor)
 
     @tools.tool(group="input", title="Scroll", read_only=False)
     async def scroll(

@@ -13,6 +13,7 @@ from cua_mcp.errors import InvalidArgumentError
 from cua_mcp.sandbox.desktop import Desktop, Screenshot
 from cua_mcp.sandbox.x11.capture import encode
 from cua_mcp.tools._registry import ToolRegistrar
+from cua_mcp.tools._text import reply
 
 # The image block carries its own geometry too, for clients that look at content blocks only.
 IMAGE_META_KEY = "cua-mcp/screenshot"
@@ -159,14 +160,24 @@ def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None 
         )
 
     @tools.tool(group="observe", title="Screen and coordinate space", read_only=True, idempotent=True)
-    async def screen_info() -> ScreenInfoResult:
+    async def screen_info() -> Annotated[CallToolResult, ScreenInfoResult]:
         """The display, its monitors, the agent coordinate space (the size screenshots have and x/y
         arguments use, with its scale to screen pixels) and where the pointer is."""
         info = await desktop.screen_info()
-        return ScreenInfoResult(
+        result = ScreenInfoResult(
             display=info.display,
             space=_space(desktop),
             monitors=[Monitor(**m) for m in info.monitors],
             cursor=list(info.cursor),
             sandboxed=info.sandboxed,
         )
+        space = result.space
+        scale = "native pixels" if space.scale == 1 else f"scale {space.scale:g} of the screen's pixels"
+        monitors = ", ".join(f"{m.width}x{m.height} at ({m.left},{m.top})" for m in result.monitors)
+        text = (
+            f"Display {result.display} ({'sandbox' if result.sandboxed else 'attached'}), screen "
+            f"{space.screen_width}x{space.screen_height}, monitors: {monitors or 'none reported'}. "
+            f"x/y arguments and screenshots use a {space.width}x{space.height} space ({scale}). "
+            f"Pointer at ({result.cursor[0]}, {result.cursor[1]})."
+        )
+        return reply(result, text)

@@ -23,7 +23,14 @@ class CommandOutput(BaseModel):
 
 
 def register(tools: ToolRegistrar, desktop: Desktop) -> None:
-    @tools.tool(group="shell", title="Run a shell command", read_only=False, destructive=True, open_world=True)
+    @tools.tool(
+        group="shell",
+        title="Run a shell command",
+        read_only=False,
+        destructive=True,
+        open_world=True,
+        untrusted_text=True,
+    )
     async def run_command(
         command: Annotated[str, Field(min_length=1, max_length=10_000, description="A bash command line.")],
         timeout: Annotated[

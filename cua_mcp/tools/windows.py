@@ -9,6 +9,7 @@ import asyncio
 from collections.abc import Callable
 from typing import Annotated, Literal
 
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from cua_mcp.errors import InvalidArgumentError
@@ -16,6 +17,7 @@ from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.sandbox.window_match import describe, select_window, window_id_text
 from cua_mcp.sandbox.x11.windows import WindowInfo
 from cua_mcp.tools._registry import ToolRegistrar
+from cua_mcp.tools._text import reply
 
 # How long to wait for the window manager (and the app, for close) to carry out a request.
 _SETTLE_S = 3.0
@@ -81,6 +83,16 @@ def to_model(window: WindowInfo, desktop: Desktop) -> Window:
     )
 
 
+def window_line(window: Window) -> str:
+    """One window as the model reads it: `0x01a00003 "Untitled 1 - Mousepad" (Mousepad, pid 42) 640x480 at (10,20) active`."""
+    flags = [f for f in ("active", "minimized", "maximized", "fullscreen") if getattr(window, f)]
+    pid = f", pid {window.pid}" if window.pid else ""
+    return " ".join(
+        [f'{window.id} "{window.title}" ({window.app or "no class"}{pid})',
+         f"{window.width}x{window.height} at ({window.x},{window.y})", *flags]
+    )  # fmt: skip
+
+
 async def find_window(desktop: Desktop, selector: str) -> WindowInfo:
     return select_window(await desktop.list_windows(), selector)
 
@@ -114,19 +126,23 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
     def to_px(value: int | None) -> int | None:
         return None if value is None else max(0, round(value / space.scale))
 
-    def result(done: str, applied: bool, window: WindowInfo | None) -> WindowOpResult:
-        return WindowOpResult(done=done, applied=applied, window=to_model(window, desktop) if window else None)
+    def result(done: str, applied: bool, window: WindowInfo | None) -> CallToolResult:
+        model = to_model(window, desktop) if window else None
+        text = done[0].upper() + done[1:] + (f".\n{window_line(model)}" if model else ".")
+        return reply(WindowOpResult(done=done, applied=applied, window=model), text)
 
-    @tools.tool(group="observe", title="List windows", read_only=True, idempotent=True)
-    async def list_windows() -> WindowList:
+    @tools.tool(group="observe", title="List windows", read_only=True, idempotent=True, untrusted_text=True)
+    async def list_windows() -> Annotated[CallToolResult, WindowList]:
         """The open top-level windows, topmost first: id, title, app, pid, geometry in agent coordinates,
         and which is active (focused), minimized, maximized or full screen. Use an id or a title with
         activate_window and window_op."""
         windows = [to_model(w, desktop) for w in reversed(await desktop.list_windows())]
-        return WindowList(windows=windows, active=next((w.id for w in windows if w.active), None))
+        result = WindowList(windows=windows, active=next((w.id for w in windows if w.active), None))
+        head = f"{len(windows)} window{'' if len(windows) == 1 else 's'}, topmost first:" if windows else "No windows."
+        return reply(result, "\n".join([head, *(window_line(w) for w in windows)]))
 
     @tools.tool(group="windows", title="Activate a window", read_only=False, idempotent=True)
-    async def activate_window(window: WindowSelector) -> WindowOpResult:
+    async def activate_window(window: WindowSelector) -> Annotated[CallToolResult, WindowOpResult]:
         """Bring a window to the front and give it keyboard focus (un-minimizing it), like clicking it in
         a taskbar. Do this before typing into an app that is not focused."""
         target = await find_window(desktop, window)
@@ -151,7 +167,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         y: Y = None,
         width: W = None,
         height: H = None,
-    ) -> WindowOpResult:
+    ) -> Annotated[CallToolResult, WindowOpResult]:
         """Close, minimize, maximize, restore, move, resize a window or make it full screen, as the
         window manager's own controls do. Geometry is in agent coordinates (the screenshot's) and
         means the window's content area. Returns the window as it is afterwards."""

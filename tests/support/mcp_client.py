@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import base64
 import os
+import re
 import sys
 import threading
 from collections.abc import AsyncIterator
@@ -43,6 +44,7 @@ class BlockingClient:
         self._lifetime: Future | None = None
         self.session: ClientSession | Client | None = None
         self.protocol_version: str | None = None  # set by `_connect`
+        self.instructions: str | None = None  # the server's, from the handshake (2025-11-25 era)
 
     def _connect(self) -> Any:
         """An async context manager that yields a connected session."""
@@ -90,6 +92,14 @@ class BlockingClient:
         if result.is_error:
             raise ToolFailed(f"{name}({arguments}) failed: {error_text(result)}")
         return result.structured_content or {}
+
+    def text(self, name: str, arguments: dict[str, Any] | None = None, timeout: float = 60) -> str:
+        """Call a tool and return the text block the model reads, inside its untrusted-content fence if it
+        has one (the fence itself is checked here: whole, from this tool); fail the test on an isError result."""
+        result = self.call_raw(name, arguments, timeout)
+        if result.is_error:
+            raise ToolFailed(f"{name}({arguments}) failed: {error_text(result)}")
+        return unfenced(error_text(result), name)
 
     def error(self, name: str, arguments: dict[str, Any] | None = None) -> str:
         """Call a tool that must fail and return its error message."""
@@ -145,23 +155,57 @@ class BlockingClient:
 class McpServerProcess(BlockingClient):
     """`cua-mcp ARGS` over stdio."""
 
-    def __init__(self, args: list[str], env: dict[str, str] | None = None, modern: bool = False) -> None:
+    def __init__(
+        self,
+        args: list[str],
+        env: dict[str, str] | None = None,
+        modern: bool = False,
+        elicitation_callback=None,
+        command: str = CUA_MCP,
+    ) -> None:
         super().__init__()
+        self.command = command  # another build's executable, for benchmarks that compare two
         self.args = args
         self.env = {**os.environ, **(env or {})}
         self.modern = modern  # the 2026-07-28 stateless era through `Client`, else the 2025-11-25 handshake
+        self.elicitation_callback = elicitation_callback  # given: the client declares it can ask its user
 
     @asynccontextmanager
     async def _connect(self) -> AsyncIterator[ClientSession | Client]:
-        params = StdioServerParameters(command=CUA_MCP, args=self.args, env=self.env)
+        params = StdioServerParameters(command=self.command, args=self.args, env=self.env)
         if self.modern:
             async with Client(params) as client:
                 self.protocol_version = client.protocol_version
                 yield client
         else:
-            async with stdio_client(params) as (read, write), ClientSession(read, write) as session:
-                self.protocol_version = (await session.initialize()).protocol_version
+            async with (
+                stdio_client(params) as (read, write),
+                ClientSession(read, write, elicitation_callback=self.elicitation_callback) as session,
+            ):
+                handshake = await session.initialize()
+                self.protocol_version, self.instructions = handshake.protocol_version, handshake.instructions
                 yield session
+
+
+_FENCE = re.compile(
+    r'\A<untrusted-content source="(?P<source>[a-z_]+)" id="(?P<id>[0-9a-f]{16})">\n(?P<body>.*)\n'
+    r'</untrusted-content id="(?P=id)">\Z',
+    re.DOTALL,
+)
+
+
+def fence_match(text: str) -> re.Match | None:
+    """The parts of an untrusted-content fence around a whole text block, or None when it has none."""
+    return _FENCE.match(text)
+
+
+def unfenced(text: str, tool: str) -> str:
+    """`text` without its untrusted-content fence, which must be whole and name `tool`."""
+    if not text.startswith("<untrusted-content"):
+        return text
+    match = _FENCE.match(text)
+    assert match and match["source"] == tool, f"a broken fence from {tool}: {text[:200]!r}"
+    return match["body"]
 
 
 def bus_env(session: SandboxSession) -> dict[str, str]:
@@ -169,9 +213,16 @@ def bus_env(session: SandboxSession) -> dict[str, str]:
     return {"DBUS_SESSION_BUS_ADDRESS": session.env["DBUS_SESSION_BUS_ADDRESS"]}
 
 
-def attached_server(session: SandboxSession, *args: str, modern: bool = False) -> McpServerProcess:
+def attached_server(
+    session: SandboxSession, *args: str, modern: bool = False, elicitation_callback=None
+) -> McpServerProcess:
     """`cua-mcp --display <the sandbox's> ARGS` over stdio; use it as a context manager."""
-    return McpServerProcess(["--display", session.display, *args], env=bus_env(session), modern=modern)
+    return McpServerProcess(
+        ["--display", session.display, *args],
+        env=bus_env(session),
+        modern=modern,
+        elicitation_callback=elicitation_callback,
+    )
 
 
 def error_text(result: CallToolResult) -> str:

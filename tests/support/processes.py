@@ -61,9 +61,10 @@ def command_line(pid: int) -> str:
     return Path(f"/proc/{pid}/cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace")
 
 
-def resident_mb(pid: int) -> float:
-    """The process's resident memory (VmRSS) in MB."""
+def resident_mb(pid: int, peak: bool = False) -> float:
+    """The process's resident memory (VmRSS) in MB; with `peak`, the most it ever held (VmHWM)."""
+    field = "VmHWM:" if peak else "VmRSS:"
     for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-        if line.startswith("VmRSS:"):
+        if line.startswith(field):
             return int(line.split()[1]) / 1024
-    raise RuntimeError(f"process {pid} reports no VmRSS")
+    raise RuntimeError(f"process {pid} reports no {field}")

@@ -40,3 +40,9 @@ def geometry(session: SandboxSession, window: int) -> tuple[int, int, int, int]:
         for k in ("Absolute upper-left X", "Absolute upper-left Y", "Width", "Height")
     }  # type: ignore[index]
     return value["Absolute upper-left X"], value["Absolute upper-left Y"], value["Width"], value["Height"]
+
+
+def pointer_position(session: SandboxSession) -> tuple[int, int]:
+    """Where the pointer is, in screen pixels, as xdotool sees it."""
+    fields = dict(part.split(":") for part in _run(session, "xdotool", "getmouselocation").split())
+    return int(fields["x"]), int(fields["y"])

@@ -1,0 +1,145 @@
+"""Attacks on a running server, each counting its attempts and its escapes.
+
+The tests assert that every attack here escapes 0 times; scripts/security_attacks.py runs the
+same functions and prints the README's security table. An attack takes a connected client (and
+what it needs to know of the server's places) and returns one `Outcome` per table row.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import threading
+import time
+from concurrent.futures import ThreadPoolExecutor, TimeoutError
+from dataclasses import dataclass
+from pathlib import Path
+
+from tests.support.mcp_client import BlockingClient
+from tests.support.processes import resident_mb
+
+_RENAME_EXCHANGE = 2
+_AT_FDCWD = -100
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """One row of the security table."""
+
+    attack: str
+    attempts: int
+    escapes: int
+    note: str = ""
+
+    def row(self) -> str:
+        return f"| {self.attack} | {self.attempts} | {self.escapes} of {self.attempts} | {self.note} |"
+
+
+TABLE_HEADER = "| attack | attempts | escapes | note |\n|---|---|---|---|"
+
+
+class Swapper(threading.Thread):
+    """Exchanges two paths atomically (renameat2 RENAME_EXCHANGE), as fast as it can, until stopped."""
+
+    def __init__(self, a: Path, b: Path) -> None:
+        super().__init__(daemon=True)
+        self._paths = (os.fsencode(a), os.fsencode(b))
+        self._halt = threading.Event()
+        self.swaps = 0
+
+    def run(self) -> None:
+        libc = ctypes.CDLL(None, use_errno=True)
+        a, b = self._paths
+        while not self._halt.is_set():
+            if libc.renameat2(_AT_FDCWD, a, _AT_FDCWD, b, _RENAME_EXCHANGE) != 0:
+                raise OSError(ctypes.get_errno(), "renameat2 failed")
+            self.swaps += 1
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join(timeout=10)
+
+
+def symlink_race(client: BlockingClient, workspace: Path, outside: Path, calls: int = 100) -> list[Outcome]:
+    """A folder of the workspace swapped with a link to `outside` while the file tools use it."""
+    box, swap = workspace / "race-box", workspace / "race-swap"
+    box.mkdir()
+    (box / "f.txt").write_text("inside\n")
+    (outside / "f.txt").write_text("SECRET\n")
+    (outside / "secret-name.txt").write_text("")
+    os.symlink(outside, swap)
+    swapper = Swapper(box, swap)
+    swapper.start()
+    read_escapes = list_escapes = 0
+    try:
+        for i in range(calls):
+            client.call_raw("write_file", {"path": f"race-box/w{i}.txt", "content": "pwned\n"})
+            read = client.call_raw("read_file", {"path": "race-box/f.txt"})
+            read_escapes += "SECRET" in (read.structured_content or {}).get("content", "")
+            listing = client.call_raw("list_files", {"path": "race-box", "pattern": "**"})
+            list_escapes += "secret-name" in str(listing.structured_content)
+    finally:
+        swapper.stop()
+    write_escapes = len(list(outside.glob("w*.txt")))
+    assert swapper.swaps > calls, "the swapper barely ran: the race was not tried"
+    return [
+        Outcome("write_file while a folder is swapped with a link out", calls, write_escapes),
+        Outcome("read_file while a folder is swapped with a link out", calls, read_escapes),
+        Outcome("list_files while a folder is swapped with a link out", calls, list_escapes),
+    ]
+
+
+def fifo_starvation(client: BlockingClient, workspace: Path, readers: int = 8, wait_s: float = 60) -> list[Outcome]:
+    """read_file on a FIFO nobody writes, several at once; then the desktop must still answer."""
+    os.mkfifo(workspace / "pipe")
+    with ThreadPoolExecutor(readers) as pool:
+        reads = [pool.submit(client.call_raw, "read_file", {"path": "pipe"}, 120) for _ in range(readers)]
+        time.sleep(1)  # let them all reach the server
+        hung = 0
+        for tool in ("screenshot", "clipboard_get"):
+            try:
+                pool.submit(client.call_raw, tool, {}, wait_s).result(timeout=wait_s)
+            except TimeoutError:
+                hung += 1
+        stuck_reads = sum(not r.done() for r in reads)
+    os.unlink(workspace / "pipe")
+    return [
+        Outcome(f"{readers} read_file on a FIFO, then screenshot and clipboard_get", 2, hung),
+        Outcome("read_file on a FIFO answers (does not block)", readers, stuck_reads),
+    ]
+
+
+def huge_line(client: BlockingClient, workspace: Path, server_pid: int, gib: int = 1, limit_mb: int = 100) -> Outcome:
+    """read_file of a sparse file of `gib` GiB with no newline: the server's memory stays bounded."""
+    path = workspace / "huge.txt"
+    with open(path, "wb") as f:
+        f.write(b"x" * 65536)  # text, so the binary sniff lets it through
+        f.truncate(gib << 30)
+    before = resident_mb(server_pid, peak=True)
+    result = client.call_raw("read_file", {"path": "huge.txt"}, timeout=120)
+    grown = resident_mb(server_pid, peak=True) - before
+    path.unlink()
+    returned = len((result.structured_content or {}).get("content", ""))
+    return Outcome(
+        f"read_file of a {gib} GiB file with no newline",
+        1,
+        int(grown >= limit_mb),
+        f"returned {returned} characters; the server's peak memory grew {grown:.0f} MB (an escape from {limit_mb} MB)",
+    )
+
+
+def token_in_environment(client: BlockingClient, token: str) -> Outcome:
+    """The server's token (and any CUA_MCP_* setting) in what a command or an app can read of its
+    own environment, or of any process it can see."""
+    seen = client.call(
+        "run_command",
+        {"command": "cat /proc/self/environ; for p in /proc/[0-9]*; do cat $p/environ $p/cmdline; done 2>/dev/null"},
+    )
+    leaks = [seen["stdout"]]
+    app = client.call("launch", {"app": "mousepad"})
+    with contextlib.suppress(OSError):
+        leaks.append(Path(f"/proc/{app['pid']}/environ").read_text(errors="replace"))
+    client.call("window_op", {"window": app["window"]["id"], "op": "close"})
+    escapes = sum(token in text or "CUA_MCP_" in text for text in leaks)
+    return Outcome("the HTTP token in a command's or an app's environment", len(leaks), escapes)
