@@ -66,7 +66,9 @@ class RayExecutor:
                     try:
                         data, archive, node = future.result()
                     except ray.exceptions.RayTaskError as exc:  # run_task itself raised: the harness's fault
-                        yield _failed(task, agent, options, "error", f"{note}the task raised on its node: {exc}", attempt)
+                        yield _failed(
+                            task, agent, options, "error", f"{note}the task raised on its node: {exc}", attempt
+                        )
                         continue
                     except ray.exceptions.RayError as exc:  # the node, its raylet or the worker was lost
                         lost = f"attempt {attempt}: node lost mid-task ({type(exc).__name__}), an environment error"

@@ -103,11 +103,11 @@ class RayCluster:
     def alive_nodes(self) -> list[dict]:
         """The cluster's live nodes as Ray lists them (asked through a separate driver process)."""
         script = (
-            "import json, ray; ray.init(address=%r, _node_ip_address=%r, logging_level='ERROR'); "
+            "import json, sys, ray; ray.init(address=sys.argv[1], _node_ip_address=sys.argv[2], logging_level='ERROR'); "
             "print(json.dumps([{'id': n['NodeID'], 'resources': n['Resources']} for n in ray.nodes() if n['Alive']]))"
-        ) % (self.address, NODE_IP)
-        env = {**os.environ, **RAY_ENV}
-        out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120, env=env)
+        )
+        argv = [sys.executable, "-c", script, self.address, NODE_IP]
+        out = subprocess.run(argv, capture_output=True, text=True, timeout=120, env={**os.environ, **RAY_ENV})
         if out.returncode != 0:
             return []
         return json.loads(out.stdout.strip().splitlines()[-1])

@@ -30,6 +30,11 @@ INFEASIBLE_SCHEMA: dict[str, Any] = {
     "properties": {"reason": {"type": "string", "description": "Why the task cannot be done."}},
     "required": ["reason"],
 }
+SYSTEM_PROMPT = (
+    "You operate a Linux desktop through the tools you are given, to do the user's task. Look at the screen "
+    "before acting and check the effect of what you did. When the task is done, answer with a one-line "
+    f"summary and no tool call. If it cannot be done, call {INFEASIBLE_TOOL} with the reason."
+)
 DROPPED_IMAGE = "[an older screenshot, dropped to keep the context small]"
 # What the runner puts into every agent's options beside the user's (the task itself, the server's token,
 # the command agent's program): not model options, so not checked as such.
@@ -166,14 +171,6 @@ class Turns:
 
     def result(self, status: AgentStatus, message: str) -> AgentResult:
         return AgentResult(status=status, message=message, usage=self.usage.as_dict())
-
-
-def system_prompt(ctx: AgentContext) -> str:
-    return (
-        "You operate a Linux desktop through the tools you are given, to do the user's task. Look at the screen "
-        "before acting and check the effect of what you did. When the task is done, answer with a one-line "
-        f"summary and no tool call. If it cannot be done, call {INFEASIBLE_TOOL} with the reason."
-    )
 
 
 def result_parts(result: CallToolResult) -> Iterator[tuple[str, str, str]]:

@@ -21,13 +21,13 @@ from cua_mcp.bench.agents._model import (
     INFEASIBLE_DESCRIPTION,
     INFEASIBLE_SCHEMA,
     INFEASIBLE_TOOL,
+    SYSTEM_PROMPT,
     ModelCallRejected,
     ModelOptions,
     Turns,
     drop_old_images,
     result_parts,
     save_conversation,
-    system_prompt,
 )
 from cua_mcp.bench.agents.base import AgentContext, AgentResult
 
@@ -65,7 +65,7 @@ class _Conversation:
             await self._offer_tools()
             return await self.turns.loop(self._turn, anthropic.APIError, "Messages API")
         finally:
-            save_conversation(self.turns, "anthropic", self.tools, self.messages, system=system_prompt(self.ctx))
+            save_conversation(self.turns, "anthropic", self.tools, self.messages, system=SYSTEM_PROMPT)
 
     async def _turn(self) -> AgentResult | None:
         response = await self._request()
@@ -97,7 +97,7 @@ class _Conversation:
         params: dict[str, Any] = {
             "model": self.options.model,
             "max_tokens": self.options.max_tokens,
-            "system": system_prompt(self.ctx),
+            "system": SYSTEM_PROMPT,
             "tools": self.tools,
             "messages": self.messages,
             "timeout": self.turns.timeout(),

@@ -27,6 +27,7 @@ from cua_mcp.bench.agents._model import (
     INFEASIBLE_DESCRIPTION,
     INFEASIBLE_SCHEMA,
     INFEASIBLE_TOOL,
+    SYSTEM_PROMPT,
     ModelCallRejected,
     ModelOptions,
     Turns,
@@ -34,7 +35,6 @@ from cua_mcp.bench.agents._model import (
     drop_old_images,
     result_parts,
     save_conversation,
-    system_prompt,
 )
 from cua_mcp.bench.agents.base import AgentContext, AgentResult
 
@@ -111,7 +111,7 @@ class _Chat(_Conversation):
             for name, description, schema in functions
         ]
         self.messages = [
-            {"role": "system", "content": system_prompt(self.ctx)},
+            {"role": "system", "content": SYSTEM_PROMPT},
             {"role": "user", "content": self.ctx.instruction},
         ]
 
@@ -196,7 +196,7 @@ class _Responses(_Conversation):
         response = await self.client.responses.create(
             input=self.messages,
             tools=self.tools,
-            instructions=system_prompt(self.ctx),
+            instructions=SYSTEM_PROMPT,
             truncation="auto",
             max_output_tokens=self.options.max_tokens,
             **self.sampling(),
