@@ -71,6 +71,7 @@ class RayCluster:
         self.port = free_port()
         self.address = f"{NODE_IP}:{self.port}"
         self.log_dir = log_dir
+        log_dir.mkdir(parents=True, exist_ok=True)
         self.nodes: list[RayNode] = []
         self._temp_dirs: list[Path] = []
 
