@@ -3,11 +3,16 @@
 
     .venv/bin/python scripts/load_http.py [--clients 20] [--seconds 60] [--calls 5000]
 
+0. Alone: one client calls each tool of the mix 30 times in a row; p50 per tool (the reference for
+   the latencies under load).
 1. Concurrency: N SDK clients (half legacy 2025-11-25 sessions, half 2026-07-28 stateless) call
    screenshot, click (and snapshot, if the server offers it) in turn for S seconds. Reports
    failed calls, p50/p99 latency per tool and overall, and throughput.
 2. Memory: after a warm-up, C sequential calls; reports the server's resident memory (VmRSS)
    before and after.
+3. Abandoned sessions: 2,000 legacy sessions opened (initialize) and never closed; reports VmRSS
+   before and after, and how many of the first 100 still answer (the server keeps at most
+   --max-sessions, 100 by default, ending the one idle longest).
 
 The script starts `cua-mcp --transport http` itself (a sandbox with mousepad open, a random token,
 a free 127.0.0.1 port) and stops it at the end. Exit status 1 if any call failed or memory grew
@@ -26,6 +31,8 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Any
+
+import httpx2
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -54,6 +61,19 @@ def _workload(tools: set[str], rng: random.Random) -> list[tuple[str, dict]]:
     if "snapshot" in tools:
         mix.append(("snapshot", {}))
     return mix
+
+
+async def _alone(url: str, token: str, tools: set[str]) -> None:
+    rng = random.Random(1)
+    async with connect_http(url, token, "modern") as (session, _):
+        print("\none client, 30 calls of each tool in a row:")
+        for name, arguments in _workload(tools, rng):
+            latencies = []
+            for _ in range(30):
+                t0 = time.perf_counter()
+                await _call(session, name, arguments)
+                latencies.append((time.perf_counter() - t0) * 1000)
+            print(f"  {name:<12} p50 {statistics.median(latencies):.1f} ms, p99 {_percentile(latencies, 99):.1f} ms")
 
 
 async def _concurrency(url: str, token: str, clients: int, seconds: float, tools: set[str]) -> bool:
@@ -121,6 +141,44 @@ async def _memory(url: str, token: str, pid: int, calls: int, tools: set[str]) -
     return growth < MEMORY_LIMIT_MB
 
 
+async def _abandoned_sessions(url: str, token: str, pid: int, count: int = 2000) -> bool:
+    headers = {
+        "Authorization": f"Bearer {token}",
+        "Accept": "application/json, text/event-stream",
+        "Content-Type": "application/json",
+    }
+    opening = {
+        "jsonrpc": "2.0",
+        "id": 1,
+        "method": "initialize",
+        "params": {"protocolVersion": "2025-11-25", "capabilities": {}, "clientInfo": {"name": "load", "version": "0"}},
+    }
+    before = resident_mb(pid)
+    ids: list[str] = []
+    async with httpx2.AsyncClient(headers=headers, timeout=60) as http:
+        for _ in range(count):
+            reply = await http.post(url, json=opening)
+            reply.raise_for_status()
+            ids.append(reply.headers["mcp-session-id"])
+        after = resident_mb(pid)
+        ping = {"jsonrpc": "2.0", "id": 2, "method": "ping"}
+        alive = 0
+        for session_id in ids[:100]:
+            answer = await http.post(
+                url, json=ping, headers={"mcp-session-id": session_id, "mcp-protocol-version": "2025-11-25"}
+            )
+            alive += answer.status_code == 200
+        newest = await http.post(
+            url, json=ping, headers={"mcp-session-id": ids[-1], "mcp-protocol-version": "2025-11-25"}
+        )
+    print(
+        f"\n{count} sessions opened and abandoned: server VmRSS {before:.1f} MB -> {after:.1f} MB "
+        f"({after - before:+.1f} MB); of the first 100, {alive} still open; the newest answers: "
+        f"{newest.status_code == 200}"
+    )
+    return alive == 0 and newest.status_code == 200
+
+
 def _bounded(low: int, high: int):
     def parse(value: str) -> int:
         number = int(value)
@@ -152,8 +210,10 @@ def main() -> int:
                 f"server pid {server.process.pid}, {len(tools)} tools; mix: "
                 + ", ".join(n for n, _ in _workload(tools, random.Random()))
             )
+            await _alone(server.url, token, tools)
             ok = await _concurrency(server.url, token, args.clients, args.seconds, tools)
-            return await _memory(server.url, token, server.process.pid, args.calls, tools) and ok
+            ok = await _memory(server.url, token, server.process.pid, args.calls, tools) and ok
+            return await _abandoned_sessions(server.url, token, server.process.pid) and ok
 
         return 0 if asyncio.run(run()) else 1
     finally:

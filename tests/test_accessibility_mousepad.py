@@ -48,7 +48,7 @@ def test_max_nodes_says_what_was_left_out(client, mousepad):
 
 
 def test_bad_ref_and_bad_scope_are_model_readable_errors(client, mousepad):
-    assert "take a new snapshot" in client.error("read_text", {"ref": "e99999"})
+    assert "no element e99999 was ever given: take a snapshot" in client.error("read_text", {"ref": "e99999"})
     assert "apps on the bus" in client.error("snapshot", {"scope": "no-such-app"})
     assert "either x and y or ref" in client.error("click", {"x": 5, "y": 5, "ref": "e1"})
 

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 
 import pytest
 
 from cua_mcp.sandbox.confine import find_bwrap
-from tests.support.attacks import token_in_environment
+from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
+from tests.support.attacks import (
+    app_file_arguments,
+    host_secrets,
+    other_displays,
+    terminal_without_shell,
+    token_in_environment,
+)
+from tests.support.desktop import wait_until
 from tests.support.mcp_client import McpServerProcess
 
 pytestmark = pytest.mark.skipif(find_bwrap() is None, reason="bubblewrap is not available here")
@@ -40,6 +49,7 @@ def test_no_child_sees_the_token(shell):
 
 
 def test_a_terminal_needs_the_shell_group(default, shell):
+    assert terminal_without_shell(default).escapes == 0
     message = default.error("launch", {"app": "xterm"})
     assert "shell group" in message and "--allow shell" in message
     launch = next(t for t in default.list_tools() if t.name == "launch")
@@ -47,9 +57,35 @@ def test_a_terminal_needs_the_shell_group(default, shell):
     assert shell.call("launch", {"app": "xterm", "wait": False})["pid"] > 0
 
 
-@pytest.mark.parametrize(
-    "arg", ["/etc/shadow", "file:///etc/shadow", "../../etc/shadow", "/root/.ssh/id_rsa", "file:/etc/passwd"]
-)
-def test_app_arguments_that_name_files_stay_in_the_workspace(default, arg):
-    message = default.error("launch", {"app": "mousepad", "args": [arg], "wait": False})
-    assert "workspace" in message
+def test_app_arguments_that_name_files_stay_in_the_workspace(default):
+    assert app_file_arguments(default).escapes == 0
+    message = default.error("launch", {"app": "mousepad", "args": ["/etc/shadow"]})
+    assert "must be in the workspace" in message
+
+
+def test_commands_cannot_read_the_hosts_secrets_and_are_not_root(shell):
+    assert host_secrets(shell).escapes == 0
+    shell.call("write_file", {"path": "by-the-server.txt", "content": "one\n"})
+    appended = shell.call("run_command", {"command": "echo two >> by-the-server.txt && cat by-the-server.txt"})
+    assert appended["stdout"] == "one\ntwo\n"  # files the server writes belong to the commands' user
+
+
+def test_apps_run_as_an_unprivileged_user_and_show_in_the_accessibility_tree(shell):
+    app = shell.call("launch", {"app": "mousepad"})
+    status = Path(f"/proc/{app['window']['pid']}/status").read_text().splitlines()
+    uid = next(line for line in status if line.startswith("Uid:")).split()[1]
+    effective = next(line for line in status if line.startswith("CapEff:")).split()[1]
+    assert uid != "0" and int(effective, 16) == 0
+    wait_until(lambda: shell.call("find", {"role": "frame", "scope": "mousepad"})["elements"], 30, what="its tree")
+    shell.call("window_op", {"window": app["window"]["id"], "op": "close"})
+
+
+@pytest.fixture(scope="module")
+def other_desktop():
+    with SandboxSession(SandboxConfig(width=640, height=480, window_manager="none")) as other:
+        yield other
+
+
+def test_a_command_reaches_no_other_display_and_not_its_own_without_the_cookie(shell, other_desktop):
+    outcome = other_displays(shell, other_desktop.display)
+    assert outcome.escapes == 0

@@ -6,7 +6,7 @@ import logging
 from pathlib import Path
 
 from cua_mcp.sandbox import launch as launch_module
-from cua_mcp.sandbox.confine import Confinement, bus_socket_folders
+from cua_mcp.sandbox.confine import Confinement, bus_sockets
 from cua_mcp.sandbox.launch import LaunchConfig, Launcher
 
 
@@ -36,10 +36,10 @@ def test_commands_get_their_own_pids_and_the_network_only_when_allowed(tmp_path)
     assert "--unshare-net" not in argv
 
 
-def test_bus_socket_folders():
+def test_bus_sockets():
     address = "unix:path=/tmp/cua-x/runtime/bus,guid=abc;unix:abstract=/tmp/dbus-xyz;tcp:host=localhost,port=1"
-    assert bus_socket_folders(address) == [Path("/tmp/cua-x/runtime")]
-    assert bus_socket_folders(None) == [] and bus_socket_folders("unix:abstract=/tmp/x") == []
+    assert bus_sockets(address) == [Path("/tmp/cua-x/runtime/bus")]
+    assert bus_sockets(None) == [] and bus_sockets("unix:abstract=/tmp/x") == []
 
 
 def test_without_bubblewrap_start_up_warns(monkeypatch, caplog):
@@ -48,3 +48,20 @@ def test_without_bubblewrap_start_up_warns(monkeypatch, caplog):
         launcher = Launcher(desktop=None, config=LaunchConfig(network=False))  # type: ignore[arg-type]
     assert not launcher.confined
     assert "UNCONFINED" in caplog.text and "--no-network cannot be enforced" in caplog.text
+
+
+def test_wrap_binds_sockets_alone_hides_homes_and_changes_user(tmp_path):
+    socket_file = tmp_path / "bus"
+    socket_file.touch()
+    x_socket = tmp_path / "X5"
+    x_socket.touch()
+    argv = Confinement("bwrap", tmp_path, (), reachable=(socket_file,), user=65534, x_socket=x_socket).wrap(["true"])
+    ro = _pairs(argv, "--ro-bind")
+    assert (str(socket_file), str(socket_file)) in ro and (str(x_socket), str(x_socket)) in ro
+    assert (str(tmp_path), str(tmp_path)) not in ro and ("/tmp/.X11-unix", "/tmp/.X11-unix") not in _pairs(
+        argv, "--bind"
+    )
+    assert ("/dev/null", "/etc/shadow") in ro and argv[argv.index("/root") - 1] == "--tmpfs"
+    command = argv[argv.index("--") + 1 :]
+    assert command[0] == "setpriv" and "--reuid=65534" in command and "--no-new-privs" in command
+    assert command[-1] == "true" and "--cap-drop" not in argv

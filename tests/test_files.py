@@ -11,7 +11,7 @@ from cua_mcp.errors import InvalidArgumentError, OutsideWorkspaceError
 from cua_mcp.sandbox import _beneath
 from cua_mcp.sandbox.workspace import Workspace
 from tests.support.attacks import Swapper
-from tests.support.mcp_client import McpServerProcess, error_text
+from tests.support.mcp_client import McpServerProcess
 
 # ----- the jail itself (no desktop) -----------------------------------------------------------
 
@@ -116,7 +116,7 @@ def test_the_model_reads_plain_text_not_json(server):
     mcp, workspace = server
     mcp.call("write_file", {"path": "plain/a.txt", "content": "one\ntwo\n"})
     texts = {
-        tool: error_text(mcp.call_raw(tool, args))
+        tool: mcp.text(tool, args)
         for tool, args in [
             ("write_file", {"path": "plain/a.txt", "content": "three\n", "append": True}),
             ("read_file", {"path": "plain/a.txt", "limit": 2}),

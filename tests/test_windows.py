@@ -14,7 +14,8 @@ SCALE = 1920 / 1280  # screen pixels per agent unit on the default 1920x1080 san
 @pytest.fixture(scope="module")
 def server(session, tmp_path_factory):
     workspace = tmp_path_factory.mktemp("workspace")
-    with attached_server(session, "--workspace", str(workspace)) as mcp:
+    # The shell group: xterm, the lightest app to launch without waiting, is a terminal.
+    with attached_server(session, "--workspace", str(workspace), "--allow", "shell") as mcp:
         yield mcp
 
 

@@ -7,8 +7,9 @@ import threading
 
 from cua_mcp.errors import InvalidArgumentError, StaleRefError, UnknownRefError
 
-_REF = re.compile(r"e(\d{1,9})")
-_CELL_REF = re.compile(r"(e\d{1,9}):([A-Za-z]{1,3}[1-9]\d{0,6})")
+# ASCII digits only: \d would take any script's digits.
+_REF = re.compile(r"e([0-9]{1,9})")
+_CELL_REF = re.compile(r"(e[0-9]{1,9}):([A-Za-z]{1,3}[1-9][0-9]{0,6})")
 
 
 class RefTable:

@@ -329,15 +329,35 @@ class Desktop:
     async def clipboard_get(self) -> str | None:
         """The CLIPBOARD selection as text; None when it is empty (nobody owns it)."""
         await self._check_alive()
-        return await asyncio.to_thread(lambda: self._clipboard_device().get_text(_CLIPBOARD_TIMEOUT_S))
+        return await self._on_clipboard(lambda clipboard: clipboard.get_text(_CLIPBOARD_TIMEOUT_S))
 
     async def clipboard_set(self, text: str) -> None:
         """Own the CLIPBOARD selection with `text`; it stays pasteable until something else is copied."""
         await self._check_alive()
-        await asyncio.to_thread(lambda: self._clipboard_device().set_text(text, _CLIPBOARD_TIMEOUT_S))
+        await self._on_clipboard(lambda clipboard: clipboard.set_text(text, _CLIPBOARD_TIMEOUT_S))
+
+    async def _on_clipboard(self, job: Callable[[X11Clipboard], T]) -> T:
+        """Run `job` on the clipboard within a bound, whatever the X server does.
+
+        A stopped X server accepts a connection and never replies, so opening the clipboard's
+        connection can block for good: the call gives up at the bound, and at most one thread waits
+        on that connection (the others find the lock taken and give up too)."""
+        bound = 2 * _CLIPBOARD_TIMEOUT_S + 1
+        try:
+            return await asyncio.wait_for(asyncio.to_thread(lambda: job(self._clipboard_device())), bound)
+        except TimeoutError:
+            raise ClipboardError(
+                f"the X display {self.display} did not answer within {bound:g} s (it may be stopped or hung); "
+                "try again shortly."
+            ) from None
 
     def _clipboard_device(self) -> X11Clipboard:
-        with self._clipboard_lock:
+        if not self._clipboard_lock.acquire(timeout=_CLIPBOARD_TIMEOUT_S):
+            raise ClipboardError(
+                f"the X display {self.display} did not answer (the clipboard's connection is still being "
+                "opened); try again shortly."
+            )
+        try:
             current = self._clipboard
             if current is None or not current.alive or current.display_name != self.display:
                 if current is not None:
@@ -347,6 +367,8 @@ class Desktop:
                 except _DISPLAY_ERRORS as exc:
                     raise ClipboardError(f"cannot reach the X display {self.display} for the clipboard: {exc}") from exc
             return current
+        finally:
+            self._clipboard_lock.release()
 
     def _close_clipboard(self) -> None:
         with self._clipboard_lock:

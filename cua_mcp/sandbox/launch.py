@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import itertools
 import logging
 import os
@@ -24,9 +25,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from jeepney import DBusAddress, MessageType, new_method_call
+from jeepney.io.blocking import open_dbus_connection
+
 from cua_mcp.errors import LaunchError, OutsideWorkspaceError
+from cua_mcp.sandbox import xauth
 from cua_mcp.sandbox.apps import AppCatalog, AppSpec
-from cua_mcp.sandbox.confine import Confinement, bus_socket_folders, find_bwrap
+from cua_mcp.sandbox.confine import Confinement, bus_sockets, find_bwrap, group_of, sandbox_user, x_socket
 from cua_mcp.sandbox.session import ACCESSIBILITY_ENV
 from cua_mcp.sandbox.workspace import Workspace
 from cua_mcp.sandbox.x11.windows import WindowInfo
@@ -115,42 +120,79 @@ class Launcher:
             env.pop("NO_AT_BRIDGE", None)
             env.update(ACCESSIBILITY_ENV)
         if confined and self._desktop.session is None:
-            home = self.home
-            env.update(
-                HOME=str(home),
-                XDG_CONFIG_HOME=str(home / ".config"),
-                XDG_CACHE_HOME=str(home / ".cache"),
-                XDG_DATA_HOME=str(home / ".local/share"),
-            )
+            env.update(_home_env(self.home))
+            # The user's authority file is in a home folder confinement hides: a copy of this display's entry.
+            self._set_authority(env, self.home, None)
         return env
 
-    def _confinement(self, workspace: Path) -> Confinement | None:
+    def _set_authority(self, env: dict[str, str], home: Path, owner: int | None) -> None:
+        """Point XAUTHORITY at a file in `home` holding the entries for this display alone (none:
+        the display asks for none)."""
+        source = Path(env["XAUTHORITY"]) if env.get("XAUTHORITY") else xauth.user_authority()
+        entries = xauth.for_display(source, self._desktop.display)
+        env.pop("XAUTHORITY", None)
+        if entries:
+            env["XAUTHORITY"] = str(xauth.write(home / ".Xauthority", entries, owner))
+
+    @functools.cached_property
+    def _command_user(self) -> int | None:
+        """The unprivileged user confined commands run as (None: the server's own user)."""
+        return sandbox_user() if self._bwrap is not None else None
+
+    def _places(self) -> Path:
+        """The folder of the confined processes' own folders (their /tmp, the commands' HOME)."""
+        session = self._desktop.session
+        return Path(session.env["HOME"]).parent if session is not None else self._private()
+
+    def _confinement(self, workspace: Path, command: bool = False) -> Confinement | None:
         if self._bwrap is None:
             return None
-        writable = [self.home, workspace]
         session = self._desktop.session
-        if session is not None:
-            writable.append(Path(session.env["XDG_RUNTIME_DIR"]))  # the sandbox's buses and dconf
-            tmp = Path(session.env["HOME"]).parent / "confined-tmp"
+        # Apps run as the desktop's user where its buses admit one (a sandbox desktop); commands always.
+        user = self._command_user if command else (session.user if session is not None else None)
+        if command and user is not None:
+            # Commands get a HOME of their own, without the desktop's settings and app profiles.
+            writable = [self._hand_over(self._places() / "command-home", user), self._hand_over(workspace, user)]
         else:
-            tmp = self._private() / "tmp"
+            writable = [self.home, workspace if user is None else self._hand_over(workspace, user)]
+            if session is not None:
+                writable.append(Path(session.env["XDG_RUNTIME_DIR"]))  # the sandbox's buses and dconf
+        tmp = self._places() / "confined-tmp"
         tmp.mkdir(mode=0o1777, exist_ok=True)
-        # Bus sockets under /tmp would be hidden by the private /tmp (the host's /run/user stays visible).
+        tmp.chmod(0o1777)  # whatever the umask took away: apps and commands are different users
+        # Bus sockets under /tmp or a home folder would be hidden by the private /tmp and the hidden
+        # homes (the at-spi launcher keeps its socket in ~/.cache without XDG_RUNTIME_DIR).
         address = self._desktop.app_env.get("DBUS_SESSION_BUS_ADDRESS")
-        reachable = tuple(p for p in bus_socket_folders(address) if p.is_relative_to("/tmp"))
-        return Confinement(self._bwrap, tmp, tuple(writable), self.config.network, reachable)
+        reachable = bus_sockets(address)
+        if self._desktop.session is None and address:
+            reachable += bus_sockets(_accessibility_bus(address))
+        display = self._desktop.display
+        return Confinement(self._bwrap, tmp, tuple(writable), self.config.network, reachable, user, x_socket(display))
+
+    @staticmethod
+    def _hand_over(folder: Path, user: int) -> Path:
+        """`folder`, created if needed and owned by `user` (not what it holds: files the server
+        writes there are handed over as they are made, see Workspace)."""
+        folder.mkdir(exist_ok=True)
+        os.chown(folder, user, group_of(user), follow_symlinks=False)
+        return folder
 
     def command(self, command: str, cwd: Path) -> tuple[list[str], dict[str, str]]:
         """argv and environment that run a shell command line, confined when possible."""
         shell = shutil.which("bash") or "/bin/sh"
         argv = [shell, "-c", command]
         workspace = self.workspace.root
-        confinement = self._confinement(workspace)
+        confinement = self._confinement(workspace, command=True)
         if confinement is not None:
             argv = confinement.wrap([*argv], own_pids=True)
             # The folder is under the workspace, which is bound at the same path inside.
             argv[1:1] = ["--chdir", str(cwd)]
         env = self.environment(confinement is not None)
+        if confinement is not None and confinement.user is not None:
+            home = self._places() / "command-home"
+            env.update(_home_env(home))
+            env.pop("XDG_RUNTIME_DIR", None)  # the desktop's, which only root may enter
+            self._set_authority(env, home, confinement.user)
         env["PWD"] = str(cwd)
         return argv, env
 
@@ -159,7 +201,7 @@ class Launcher:
     def start_app(self, spec: AppSpec, args: Iterable[str]) -> subprocess.Popen:
         """Start a catalog app in its own process group; confined when the catalog says so."""
         workspace = self.workspace.root
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+        Workspace(self.home).make_folder(self.data_dir.relative_to(self.home).as_posix())
         placeholders = {"workspace": str(workspace), "data": str(self.data_dir)}
         argv = spec.argv([self._operand(arg) for arg in args], placeholders)
         env = self.environment(spec.sandboxed and self.confined)
@@ -172,7 +214,8 @@ class Launcher:
         session = self._desktop.session
         if session is not None:
             overrides = {k: v for k, v in env.items() if session.env.get(k) != v}
-            return session.launch(argv, {**overrides, **extra_env})
+            # A confined app changes user inside bubblewrap; another, the session changes for it.
+            return session.launch(argv, {**overrides, **extra_env}, as_user=confinement is None)
         self._spawned = [p for p in self._spawned if p.poll() is None]  # reap the ones that ended
         log_path = self._private() / f"{spec.name}-{next(self._launches)}.log"
         with open(log_path, "ab") as output:
@@ -261,6 +304,27 @@ class Launcher:
         if self._private_dir is not None:
             shutil.rmtree(self._private_dir, ignore_errors=True)
             self._private_dir = None
+
+
+def _accessibility_bus(session_address: str) -> str | None:
+    """The accessibility bus's address, which apps ask the session bus for (its socket may be in /tmp)."""
+    bus = DBusAddress("/org/a11y/bus", bus_name="org.a11y.Bus", interface="org.a11y.Bus")
+    try:
+        with open_dbus_connection(session_address) as conn:
+            reply = conn.send_and_get_reply(new_method_call(bus, "GetAddress"), timeout=5)
+    except (OSError, TimeoutError, ValueError) as exc:
+        log.debug("no accessibility bus address: %s", exc)
+        return None
+    return reply.body[0] if reply.header.message_type == MessageType.method_return else None
+
+
+def _home_env(home: Path) -> dict[str, str]:
+    return {
+        "HOME": str(home),
+        "XDG_CONFIG_HOME": str(home / ".config"),
+        "XDG_CACHE_HOME": str(home / ".cache"),
+        "XDG_DATA_HOME": str(home / ".local/share"),
+    }
 
 
 def _class_matches(spec: AppSpec, window: WindowInfo) -> bool:

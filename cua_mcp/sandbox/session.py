@@ -27,6 +27,7 @@ from jeepney import DBusAddress, MessageType, new_method_call
 from jeepney.io.blocking import open_dbus_connection
 
 from cua_mcp.errors import SandboxError
+from cua_mcp.sandbox import confine, xauth
 
 log = logging.getLogger(__name__)
 
@@ -45,6 +46,14 @@ ACCESSIBILITY_ENV = {
     "QT_QPA_PLATFORM": "xcb",
 }
 _ENV_DROPPED = ("NO_AT_BRIDGE", "WAYLAND_DISPLAY", "XAUTHORITY", "SESSION_MANAGER", "DESKTOP_STARTUP_ID")
+# The session bus admits its owner (the desktop's user) and, with this, the server running as root.
+_SESSION_BUS_CONFIG = """<!DOCTYPE busconfig PUBLIC "-//freedesktop//DTD D-Bus Bus Configuration 1.0//EN"
+ "http://www.freedesktop.org/standards/dbus/1.0/busconfig.dtd">
+<busconfig>
+  <include>/usr/share/dbus-1/session.conf</include>
+  <policy context="default"><allow user="root"/></policy>
+</busconfig>
+"""
 _SERVER_ONLY = "CUA_MCP_"  # the server's own settings, its HTTP token among them
 
 
@@ -122,6 +131,8 @@ class SandboxSession:
         self._apps: list[_Proc] = []
         self._reaper: _Reaper | None = None
         self._lock = threading.Lock()
+        self._cookie = b""
+        self.user: int | None = None  # the uid (and gid) of the desktop's processes; None: the server's
 
     # ----- life cycle ----------------------------------------------------------------------
 
@@ -134,9 +145,19 @@ class SandboxSession:
         home.mkdir()
         runtime.mkdir(mode=0o700)
         self._reaper = _Reaper()
+        self._cookie = xauth.new_cookie()
+        authority = xauth.write(home / ".Xauthority", [xauth.cookie_entry(self._cookie)])
         try:
-            self._start_xvfb()
+            self._start_xvfb(authority)
+            # The desktop's own processes and its apps run as its unprivileged user (when the server is
+            # root): they own its HOME and runtime folder; the server reaches its buses as root.
+            self.user = confine.sandbox_user()
+            if self.user is not None:
+                self.root_dir.chmod(0o711)  # passable to reach HOME and the runtime folder, not listable
+                for path in (home, runtime, authority):
+                    os.chown(path, self.user, confine.group_of(self.user))
             self.env = _base_env(self.display, home, runtime)
+            self.env["XAUTHORITY"] = str(authority)
             self._start_session_bus(runtime)
             self._start_accessibility_bus()
             self._start_window_manager()
@@ -155,6 +176,8 @@ class SandboxSession:
             self._apps, self._core = [], []
         _terminate(apps, grace=2.0)
         _terminate(list(reversed(core)), grace=1.0)
+        if self.display:
+            xauth.PROCESS_AUTHORITY.revoke(xauth.cookie_entry(self._cookie, self.display))
         if self._reaper is not None:
             self._reaper.close()
             self._reaper = None
@@ -176,8 +199,11 @@ class SandboxSession:
 
     # ----- apps ----------------------------------------------------------------------------
 
-    def launch(self, command: str | list[str], extra_env: dict[str, str] | None = None) -> subprocess.Popen:
-        """Start an app on this desktop, in its own process group, with the accessibility env."""
+    def launch(
+        self, command: str | list[str], extra_env: dict[str, str] | None = None, as_user: bool = True
+    ) -> subprocess.Popen:
+        """Start an app on this desktop, in its own process group, with the accessibility env, as the
+        desktop's user (`as_user=False`: the command changes user itself, as confinement does)."""
         argv = shlex.split(command) if isinstance(command, str) else list(command)
         if not argv:
             raise SandboxError("empty launch command")
@@ -187,7 +213,8 @@ class SandboxSession:
         assert self.root_dir is not None, "launch() needs a started session"
         log_path = self.root_dir / f"{Path(argv[0]).name}-{len(self._apps)}.log"
         with open(log_path, "ab") as log_file:
-            popen = self._spawn(argv, {**self.env, **(extra_env or {})}, log_file, cwd=self.env["HOME"])
+            env = {**self.env, **(extra_env or {})}
+            popen = self._spawn(argv, env, log_file, cwd=self.env["HOME"], as_user=as_user)
         with self._lock:
             self._apps.append(_Proc(argv[0], popen))
         return popen
@@ -198,7 +225,11 @@ class SandboxSession:
 
     # ----- parts ---------------------------------------------------------------------------
 
-    def _spawn(self, argv: list[str], env: dict[str, str], output, cwd: str | None = None, **kwargs):
+    def _spawn(
+        self, argv: list[str], env: dict[str, str], output, cwd: str | None = None, as_user: bool = False, **kwargs
+    ):
+        if as_user and self.user is not None:
+            argv = confine.as_user(self.user) + argv
         popen = subprocess.Popen(
             argv,
             env=env,
@@ -217,7 +248,7 @@ class SandboxSession:
         assert self.root_dir is not None
         return open(self.root_dir / f"{name}.log", "ab")
 
-    def _start_xvfb(self) -> None:
+    def _start_xvfb(self, authority: Path) -> None:
         if shutil.which("Xvfb") is None:
             raise SandboxError("Xvfb is not installed: run scripts/setup (Debian package xvfb)")
         cfg = self.config
@@ -228,6 +259,8 @@ class SandboxSession:
                 f":{number}",
                 "-screen", "0", f"{cfg.width}x{cfg.height}x{cfg.depth}",
                 "-nolisten", "tcp",
+                "-nolisten", "local",  # no abstract socket: the path socket alone, which confinement binds
+                "-auth", str(authority),  # clients must present the cookie
                 "-dpi", "96",
                 "-noreset",
                 "+extension", "XTEST",
@@ -243,17 +276,21 @@ class SandboxSession:
             if ready:
                 self.display = f":{number}"
                 self._core.append(_Proc("Xvfb", popen))
+                xauth.PROCESS_AUTHORITY.grant(xauth.cookie_entry(self._cookie, self.display))
                 return
             popen.wait(timeout=2)  # another server holds this display: try the next number
         raise SandboxError("no free X display number found for the sandbox")
 
     def _start_session_bus(self, runtime: Path) -> None:
         address = f"unix:path={runtime}/bus"
+        assert self.root_dir is not None
+        config = self.root_dir / "session-bus.conf"
+        config.write_text(_SESSION_BUS_CONFIG)
         with self._core_log("dbus") as out:
             popen = self._spawn(
                 [
                     "dbus-daemon",
-                    "--session",
+                    f"--config-file={config}",
                     "--nofork",
                     "--nopidfile",
                     f"--address={address}",
@@ -261,6 +298,7 @@ class SandboxSession:
                 ],
                 self.env,
                 out,
+                as_user=True,
                 stdout=subprocess.PIPE,
             )
         self._core.append(_Proc("dbus-daemon", popen))
@@ -274,7 +312,7 @@ class SandboxSession:
         if launcher is None:
             raise SandboxError("at-spi-bus-launcher is missing: run scripts/setup (Debian package at-spi2-core)")
         with self._core_log("at-spi") as out:
-            popen = self._spawn([launcher, "--launch-immediately"], self.env, out)
+            popen = self._spawn([launcher, "--launch-immediately"], self.env, out, as_user=True)
         self._core.append(_Proc("at-spi-bus-launcher", popen))
         # Wait on NameHasOwner: calling GetAddress would D-Bus-activate a second launcher.
         bus = DBusAddress("/org/freedesktop/DBus", bus_name="org.freedesktop.DBus", interface="org.freedesktop.DBus")
@@ -308,7 +346,7 @@ class SandboxSession:
         if shutil.which(commands[name][0]) is None:
             raise SandboxError(f"{name} is not installed: run scripts/setup")
         with self._core_log(name) as out:
-            popen = self._spawn(commands[name], self.env, out)
+            popen = self._spawn(commands[name], self.env, out, as_user=True)
         self._core.append(_Proc(name, popen))
         _wait_for_wm(self.display, popen)
 

@@ -108,6 +108,7 @@ class Workspace:
         with self._folder(parts[:-1], path) as folder, self._opened(parts[-1:], flags, path, folder) as fd:
             info = os.fstat(fd)
             _require_file(info, path)
+            self._hand_over(fd, info)
             if append and info.st_size + len(data) > MAX_FILE_BYTES:
                 raise InvalidArgumentError(
                     f"{path!r} would grow past {MAX_FILE_BYTES} bytes: workspace files are capped."
@@ -119,6 +120,12 @@ class Workspace:
             while view:
                 view = view[os.write(fd, view) :]
             return os.fstat(fd).st_size
+
+    def make_folder(self, path: str) -> Path:
+        """Create the folder `path` (and those above it) inside the workspace, following no link."""
+        parts = self._parts(path)
+        with self._folder(parts, path):
+            return self.root.joinpath(*parts)
 
     def list(self, path: str = ".", pattern: str = "*") -> tuple[list[Entry], bool]:
         """Entries under `path` matching `pattern` (a glob on names; with '/' or '**' on paths
@@ -147,6 +154,13 @@ class Workspace:
         return entries, False
 
     # ----- opening without following links -------------------------------------------------
+
+    def _hand_over(self, fd: int, info: os.stat_result) -> None:
+        """Give what the server just made to the workspace's owner (the confined commands' user,
+        when the server runs as root), so that they can change it too."""
+        owner = os.stat(self.root)
+        if info.st_uid == os.geteuid() != owner.st_uid:
+            os.fchown(fd, owner.st_uid, owner.st_gid)
 
     def _parts(self, path: str) -> tuple[str, ...]:
         """`path`'s components relative to the root; refuses `..`, NUL and absolute paths outside."""
@@ -205,6 +219,7 @@ class Workspace:
                         following = open_beneath(current, (name,), os.O_RDONLY | os.O_DIRECTORY)
                     except OSError as exc:
                         raise _explained(exc, shown) from None
+                    self._hand_over(following, os.fstat(following))
                     if current != root_fd:
                         os.close(current)
                     current = following

@@ -83,7 +83,8 @@ class ArgumentCheck:
         if kind in ("too_short", "too_long"):
             return f"{path} has {len(value)} items, but {path} takes {allowed}."
         if kind == "string_pattern_mismatch":
-            return f"{path}={shown} is not in the form {path} takes: {allowed}."
+            form = schema.get("description", allowed).rstrip(".")
+            return f"{path}={shown} does not have the form {path} takes ({form[:1].lower() + form[1:]})."
         if kind in ("value_error", "assertion_error"):
             return f"{path}: {error['ctx']['error']}".rstrip(".") + "."
         if kind.endswith(("_type", "_parsing")) or kind in ("int_from_float", "model_attributes_type"):
@@ -205,8 +206,6 @@ def _string(schema: dict[str, Any]) -> str:
         text = f"a string of at least {shortest} characters"
     else:
         text = "a string"
-    if "pattern" in schema and schema.get("description"):
-        text += f" ({schema['description'].rstrip('.')})"
     return text
 
 

@@ -37,6 +37,8 @@ from cua_mcp.tools._confirm import confirmed
 GROUPS = ("observe", "input", "windows", "clipboard", "apps", "files", "shell", "office", "browser")
 # The shell is opt-in: an agent gets a command line only when the user asks for it.
 DEFAULT_GROUPS = frozenset(GROUPS) - {"shell"}
+# What a call may take at most, unless its tool declares more (run_command's own timeout allows 120 s).
+DEFAULT_DEADLINE_S = 90.0
 F = TypeVar("F", bound=Callable[..., Awaitable[Any]])
 log = logging.getLogger(__name__)
 
@@ -94,11 +96,14 @@ class ToolRegistrar:
         idempotent: bool = False,
         open_world: bool = False,
         untrusted_text: bool = False,
+        deadline_s: float = DEFAULT_DEADLINE_S,
     ) -> Callable[[F], F]:
         """Register an async function as a tool; its docstring is the description the model reads.
 
         `untrusted_text=True` declares that the tool returns text read from apps, pages or files:
-        its text blocks reach the model inside an `<untrusted-content>` fence (see `fence`)."""
+        its text blocks reach the model inside an `<untrusted-content>` fence (see `fence`).
+        `deadline_s` bounds every call (a tool whose own timeout argument allows longer declares more):
+        past it the call is cancelled and answered with an error, whatever it was waiting on."""
         if group not in GROUPS:
             raise ValueError(f"unknown tool group {group!r}")
         annotations = ToolAnnotations(
@@ -119,6 +124,7 @@ class ToolRegistrar:
             inner = _fenced(fn) if untrusted_text else fn
             if own_context is None:
                 inner = _without(inner, _CONTEXT_PARAM)
+            inner = _bounded(inner, deadline_s)  # inside the confirmation: a person may take their time
             if group in self.confirm:
                 inner = confirmed(inner, group, context_name)
             handler = _model_errors(_checked(inner, ArgumentCheck(fn.__name__, fn, frozenset({context_name}))))
@@ -135,7 +141,9 @@ class ToolRegistrar:
             )
             # The schema the client sees is fn's; the SDK's own lenient check is turned off so that
             # ours runs instead, inside the observer (a refused call is audited like any other).
-            self.server._tool_manager.get_tool(fn.__name__).fn_metadata.arg_model = RawArguments
+            registered = self.server._tool_manager.get_tool(fn.__name__)
+            registered.fn_metadata.arg_model = RawArguments
+            registered.parameters["additionalProperties"] = False  # as the check enforces: say so in the schema
             self.catalog.append(ToolEntry(fn.__name__, group, title, annotations))
             return fn
 
@@ -170,6 +178,26 @@ def _fenced(fn: F) -> F:
                 structured_content=result.model_dump(mode="json", by_alias=True),
             )
         raise TypeError(f"{fn.__name__} returned {type(result).__name__}: an untrusted_text tool returns a model")
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _bounded(fn: F, seconds: float) -> F:
+    """Cancel `fn` at `seconds` and answer with an error that says so."""
+
+    @functools.wraps(fn)
+    async def wrapper(**kwargs: Any) -> Any:
+        bound = asyncio.timeout(seconds)
+        try:
+            async with bound:
+                return await fn(**kwargs)
+        except TimeoutError:
+            if not bound.expired():
+                raise
+            raise ToolError(
+                f"{fn.__name__} did not finish within {seconds:g} s and was stopped: the desktop or an app is not "
+                "answering. Look with screenshot, then try again or another way."
+            ) from None
 
     return wrapper  # type: ignore[return-value]
 

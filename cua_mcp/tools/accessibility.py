@@ -15,7 +15,7 @@ from cua_mcp.accessibility.model import Node
 from cua_mcp.accessibility.roles import state_test, web_role
 from cua_mcp.accessibility.search import Query, no_match
 from cua_mcp.accessibility.service import Accessibility
-from cua_mcp.errors import InvalidArgumentError, StaleRefError
+from cua_mcp.errors import AccessibilityError, InvalidArgumentError, StaleRefError
 from cua_mcp.tools._registry import ToolRegistrar
 from cua_mcp.tools._text import reply
 
@@ -24,7 +24,7 @@ Ref = Annotated[
     Field(
         min_length=2,
         max_length=24,
-        pattern=r"^\s*e\d+(:[A-Za-z]{1,3}\d{1,7})?\s*$",
+        pattern=r"^\s*e[0-9]+(:[A-Za-z]{1,3}[0-9]{1,7})?\s*$",
         description="An element ref like 'e12' from snapshot or find, or a sheet cell as its table's ref and "
         "address, like 'e40:C5'.",
     ),
@@ -293,37 +293,53 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
             raise InvalidArgumentError("until=text_contains needs value=.")
         search = Query(role, name, text, (), name_exact)
         search.test()  # an unknown role fails now, not after the timeout
+
+        async def probe() -> Node | None:
+            """The element now, or None when it is gone (or nothing matches)."""
+            if ref is None:
+                found, _ = await a11y.find(scope, search)
+                return found[0] if found else None
+            try:
+                node = await a11y.element(ref)
+                if until == "text_contains":
+                    _, node.text, _ = await a11y.read_text(ref, 0, None)
+                return node
+            except StaleRefError:
+                return None
+
         start = time.monotonic()
+        deadline = start + timeout
         last: Node | None = None
         while True:
-            present: Node | None = None
-            if ref is not None:
-                try:
-                    present = await a11y.element(ref)
-                    if until == "text_contains":
-                        _, present.text, _ = await a11y.read_text(ref, 0, None)
-                except StaleRefError:
-                    present = None
-            else:
-                found, _ = await a11y.find(scope, search)
-                present = found[0] if found else None
+            # Each poll gets only the time left, so an app that does not answer cannot carry the
+            # call past its timeout; such a poll says neither "there" nor "gone".
+            try:
+                present = await asyncio.wait_for(probe(), max(deadline - time.monotonic(), 0.05))
+                answered = True
+            except (TimeoutError, AccessibilityError):
+                present, answered = None, False
             last = present or last
-            met = {
-                "appears": present is not None,
-                "disappears": present is None,
-                "enabled": present is not None and state_test("enabled")(present),
-                "text_contains": present is not None
-                and (value or "").lower() in (present.text or present.name).lower(),
-            }[until]
+            met = (
+                answered
+                and {
+                    "appears": present is not None,
+                    "disappears": present is None,
+                    "enabled": present is not None and state_test("enabled")(present),
+                    "text_contains": present is not None
+                    and (value or "").lower() in (present.text or present.name).lower(),
+                }[until]
+            )
             waited = round(time.monotonic() - start, 2)
-            if met or waited >= timeout:
+            if met or time.monotonic() >= deadline:
                 what = ref or search.wanted()
                 detail = f"{what} {until.replace('_', ' ')}{' ' + repr(value) if value else ''}: " + (
                     f"held after {waited:g} s" if met else f"did not hold within {waited:g} s"
                 )
+                if not answered:
+                    detail += " (the app did not answer the last poll in time)"
                 result = WaitResult(
                     met=met, waited=waited, detail=detail, element=element_model(last, a11y) if last else None
                 )
                 line = text_format.format_line(last, 0, a11y.desktop.space) if last and until != "disappears" else ""
                 return reply(result, detail + (f"\n{line}" if line else ""))
-            await asyncio.sleep(0.25)
+            await asyncio.sleep(min(0.25, max(deadline - time.monotonic(), 0)))

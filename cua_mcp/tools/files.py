@@ -11,13 +11,14 @@ from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Annotated, Literal, TypeVar
 
-from mcp.types import CallToolResult, TextContent
+from mcp.types import CallToolResult
 from pydantic import BaseModel, Field
 
 from cua_mcp.errors import CuaError
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.sandbox.workspace import MAX_LIST, MAX_WRITE_BYTES
 from cua_mcp.tools._registry import ToolRegistrar
+from cua_mcp.tools._text import reply
 
 T = TypeVar("T")
 _FILE_TIMEOUT_S = 20.0
@@ -56,13 +57,6 @@ class FileListing(BaseModel):
     workspace: str = Field(description="The workspace folder's absolute path (as apps see it).")
     entries: list[FileEntry]
     truncated: bool = Field(description=f"More than {MAX_LIST} matches: narrow the pattern or the path.")
-
-
-def _result(text: str, model: BaseModel) -> CallToolResult:
-    """Plain text for the model, the model's fields for programs."""
-    return CallToolResult(
-        content=[TextContent(type="text", text=text)], structured_content=model.model_dump(mode="json")
-    )
 
 
 def _read_text(result: FileText) -> str:
@@ -122,7 +116,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
             next_offset=None if end else offset + max(chunk.lines, 1),
             size=chunk.size,
         )
-        return _result(_read_text(result), result)
+        return reply(result, _read_text(result))
 
     @tools.tool(group="files", title="Write a file", read_only=False, destructive=True)
     async def write_file(
@@ -136,7 +130,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         size = await off_loop(lambda: workspace.write_text(path, content, append))
         written = FileWritten(path=path, size=size, absolute_path=str(workspace.resolve(path)))
         verb = "Appended to" if append else "Wrote"
-        return _result(f"{verb} {path}: {size} bytes now (apps see it as {written.absolute_path}).", written)
+        return reply(written, f"{verb} {path}: {size} bytes now (apps see it as {written.absolute_path}).")
 
     @tools.tool(group="files", title="List files", read_only=True, idempotent=True, untrusted_text=True)
     async def list_files(
@@ -168,4 +162,4 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
             ],
             truncated=truncated,
         )
-        return _result(_listing_text(listing, path), listing)
+        return reply(listing, _listing_text(listing, path))

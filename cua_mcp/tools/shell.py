@@ -30,6 +30,7 @@ def register(tools: ToolRegistrar, desktop: Desktop) -> None:
         destructive=True,
         open_world=True,
         untrusted_text=True,
+        deadline_s=MAX_TIMEOUT_S + 15,  # the command's own timeout, then killing and draining it
     )
     async def run_command(
         command: Annotated[str, Field(min_length=1, max_length=10_000, description="A bash command line.")],

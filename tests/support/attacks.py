@@ -10,6 +10,9 @@ from __future__ import annotations
 import contextlib
 import ctypes
 import os
+import re
+import signal
+import subprocess
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, TimeoutError
@@ -143,3 +146,118 @@ def token_in_environment(client: BlockingClient, token: str) -> Outcome:
     client.call("window_op", {"window": app["window"]["id"], "op": "close"})
     escapes = sum(token in text or "CUA_MCP_" in text for text in leaks)
     return Outcome("the HTTP token in a command's or an app's environment", len(leaks), escapes)
+
+
+def other_displays(client: BlockingClient, other: str) -> Outcome:
+    """From a command: another desktop's display (by its socket, its abstract socket, or deleting
+    its socket), and this desktop's own display without its cookie. A last control opens this
+    desktop with the cookie the command was given, to show the attempts were real."""
+    number = other.lstrip(":")
+    script = f"""
+        try() {{ if "$@" >/dev/null 2>&1; then echo OPENED; else echo refused; fi; }}
+        try xdpyinfo -display {other}
+        try python3 -c "import socket; s = socket.socket(socket.AF_UNIX); s.connect('\\0/tmp/.X11-unix/X{number}')"
+        rm -f /tmp/.X11-unix/X{number} 2>/dev/null
+        XAUTHORITY=/dev/null try xdpyinfo
+        try xdpyinfo
+    """
+    out = client.call("run_command", {"command": script})["stdout"].split()
+    socket_left = Path(f"/tmp/.X11-unix/X{number}").exists()
+    *attempts, control = out
+    assert control == "OPENED", f"the command could not open its own desktop: {out}"
+    escapes = attempts.count("OPENED") + (not socket_left)
+    return Outcome("X displays from a command: another desktop's (3 ways), this one's without the cookie", 4, escapes)
+
+
+class DebianDesktop:
+    """A desktop started outside the server, the way Debian starts one: Xvfb, a session bus from
+    dbus-launch (its socket directly in /tmp), the AT-SPI bus launcher and a window manager."""
+
+    def __init__(self) -> None:
+        self.env: dict[str, str] = {}
+        self.display = ""
+        self._processes: list[subprocess.Popen] = []
+        self._bus_pid: int | None = None
+
+    def __enter__(self) -> DebianDesktop:
+        try:
+            self._start()
+        except BaseException:
+            self.__exit__()
+            raise
+        return self
+
+    def _start(self) -> None:
+        read_fd, write_fd = os.pipe()
+        xvfb = self._spawn(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+                           os.environ, pass_fds=(write_fd,))  # fmt: skip
+        os.close(write_fd)
+        with os.fdopen(read_fd) as ready:
+            number = ready.readline().strip()
+        assert number and xvfb.poll() is None, "Xvfb did not start"
+        self.display = f":{number}"
+        base = {k: v for k, v in os.environ.items() if not k.startswith(("DBUS_", "XAUTHORITY", "XDG_RUNTIME"))}
+        base["DISPLAY"] = self.display
+        launched = subprocess.run(["dbus-launch", "--sh-syntax"], env=base, capture_output=True, text=True, timeout=30)
+        values = dict(re.findall(r"^(\w+)='?([^';\n]*)'?;", launched.stdout, re.M))
+        self._bus_pid = int(values["DBUS_SESSION_BUS_PID"])
+        self.env = {**base, "DBUS_SESSION_BUS_ADDRESS": values["DBUS_SESSION_BUS_ADDRESS"]}
+        launcher = next(p for p in ("/usr/libexec/at-spi-bus-launcher", "/usr/lib/at-spi2-core/at-spi-bus-launcher")
+                        if os.path.exists(p))  # fmt: skip
+        self._spawn([launcher, "--launch-immediately"], self.env)
+        self._spawn(["openbox", "--sm-disable"], self.env)
+
+    def _spawn(self, argv: list[str], env, **kwargs) -> subprocess.Popen:
+        popen = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
+                                 stderr=subprocess.DEVNULL, start_new_session=True, **kwargs)  # fmt: skip
+        self._processes.append(popen)
+        return popen
+
+    @property
+    def bus_socket(self) -> Path:
+        return Path(self.env["DBUS_SESSION_BUS_ADDRESS"].partition("path=")[2].partition(",")[0])
+
+    def __exit__(self, *exc: object) -> None:
+        for popen in reversed(self._processes):
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(popen.pid, signal.SIGKILL)
+            popen.wait(timeout=10)
+        if self._bus_pid is not None:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(self._bus_pid, signal.SIGKILL)
+
+
+def attached_tmp(client: BlockingClient, marker: Path) -> Outcome:
+    """On an attached desktop whose session bus lies in /tmp: the host's /tmp from a command."""
+    seen = client.call("run_command", {"command": f"ls -a /tmp; cat {marker}"})
+    return Outcome("the host's /tmp from a command, on an attached desktop with its bus in /tmp", 1,
+                   int(marker.name in seen["stdout"] or "host secret" in seen["stdout"]))  # fmt: skip
+
+
+def terminal_without_shell(client: BlockingClient) -> Outcome:
+    """`launch xterm` on a server without the shell group (a terminal runs any command)."""
+    result = client.call_raw("launch", {"app": "xterm", "wait": False})
+    return Outcome("launch a terminal without the shell group", 1, int(not result.is_error))
+
+
+APP_FILE_ARGS = ("/etc/shadow", "file:///etc/shadow", "../../etc/shadow", "/root/.ssh/id_rsa", "file:/etc/passwd")
+
+
+def app_file_arguments(client: BlockingClient) -> Outcome:
+    """Files outside the workspace given to an app to open (mousepad would show them to read_text)."""
+    started = [
+        not client.call_raw("launch", {"app": "mousepad", "args": [arg], "wait": False}).is_error
+        for arg in APP_FILE_ARGS
+    ]
+    return Outcome("launch an app on a file outside the workspace", len(started), sum(started))
+
+
+def host_secrets(client: BlockingClient) -> Outcome:
+    """From a command: root's powers, the shadow file, the home folders, remounting the system."""
+    out = client.call(
+        "run_command",
+        {"command": "id -u; cat /etc/shadow | wc -c; ls -A /root /home | wc -w; mount -o remount,rw / && echo rw"},
+    )["stdout"].split()
+    user, shadow, homes = out[:3]
+    escapes = (user == "0") + (shadow != "0") + (homes != "2") + ("rw" in out)
+    return Outcome("a command as root, reading /etc/shadow, /root or /home, remounting /", 4, escapes)
