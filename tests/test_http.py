@@ -136,9 +136,9 @@ def test_unknown_group_is_a_cli_error():
 
 
 @pytest.fixture(scope="module")
-def busy_screen(session, tmp_path_factory):
+def busy_screen(session):
     """Random pixels over the whole screen: a PNG that compresses badly, as a busy desktop does."""
-    path = tmp_path_factory.mktemp("noise") / "noise.png"
+    path = Path(session.env["HOME"]) / "noise.png"  # where the desktop's unprivileged user can read it
     Image.frombytes("RGB", (1920, 1080), os.urandom(1920 * 1080 * 3)).save(path, compress_level=1)
     viewer = session.launch(["display", "-geometry", "+0+0", "-borderwidth", "0", str(path)])
     yield viewer

@@ -35,14 +35,14 @@ from cua_mcp.server.http import (
     serve_http,
 )
 from cua_mcp.server.policy import PolicyError, resolve_confirm, resolve_groups
-from cua_mcp.server.recording import CallRecorder
+from cua_mcp.server.recording import CallRecorder, recording_frame
 from cua_mcp.server.stdio import serve_stdio
 from cua_mcp.tools._registry import GROUPS
 
 log = logging.getLogger("cua_mcp")
 
 
-def _screen_size(value: str) -> tuple[int, int]:
+def screen_size(value: str) -> tuple[int, int]:
     match = re.fullmatch(r"(\d{2,5})x(\d{2,5})", value)
     if not match:
         raise argparse.ArgumentTypeError(f"{value!r} is not a size like 1920x1080")
@@ -80,7 +80,7 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     )
     parser.add_argument(
         "--screen",
-        type=_screen_size,
+        type=screen_size,
         default=(1920, 1080),
         metavar="WxH",
         help="sandbox screen size (1920x1080)",
@@ -227,6 +227,13 @@ def _add_policy_arguments(parser: argparse.ArgumentParser) -> None:
     )
     policy.add_argument("--audit-log", type=Path, metavar="FILE", help="append every tool call to FILE as JSON lines")
     policy.add_argument(
+        "--record",
+        type=Path,
+        metavar="DIR",
+        help="keep a recording in DIR: calls.jsonl (every call with its arguments, timing, outcome and whole "
+        "result text) and a screenshot after each call that acted",
+    )
+    policy.add_argument(
         "--redact-text",
         action="store_true",
         help="record typed text and other text arguments as their length only (audit log and live view)",
@@ -238,6 +245,11 @@ def _raise_system_exit(signum: int, frame: object) -> None:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["bench"]:
+        from cua_mcp.bench.cli import main as bench_main  # the benchmark's own dependencies load only here
+
+        return bench_main(argv[1:])
     args = parse_args(argv)
     logging.basicConfig(
         stream=sys.stderr, level=args.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
@@ -255,10 +267,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"cua-mcp: {exc}", file=sys.stderr)
         return 2
     try:
-        recorder = CallRecorder(audit_log=args.audit_log, redact_text=args.redact_text)
+        recorder = CallRecorder(
+            audit_log=args.audit_log,
+            redact_text=args.redact_text,
+            record_dir=args.record,
+            capture=lambda: recording_frame(desktop),
+        )
     except OSError as exc:
         desktop.close()
-        print(f"cua-mcp: cannot open the audit log: {exc}", file=sys.stderr)
+        print(f"cua-mcp: cannot open the audit log or the recording: {exc}", file=sys.stderr)
         return 2
     try:
         server, _ = build_server(

@@ -56,7 +56,12 @@ class CallObserver(Protocol):
         duration_s: float,
         error: str | None,
         result: str | None,
+        returned: Any = None,
     ) -> None: ...
+
+    async def after_action(self, tool: str) -> None:
+        """Called once a tool that acts (not read-only) has succeeded, before its result is sent
+        (a recording takes its screenshot of the effect here)."""
 
 
 @dataclass(frozen=True)
@@ -129,7 +134,7 @@ class ToolRegistrar:
                 inner = confirmed(inner, group, context_name)
             handler = _model_errors(_checked(inner, ArgumentCheck(fn.__name__, fn, frozenset({context_name}))))
             if self.observer is not None:
-                handler = _observed(handler, self.observer, context_name)
+                handler = _observed(handler, self.observer, context_name, acts=not read_only)
             if own_context is None:
                 handler = _taking_context(handler, fn)
             self.server.add_tool(
@@ -259,8 +264,9 @@ def _model_errors(fn: F) -> F:
 _CONTEXT_PARAM = "cua_call_context"
 
 
-def _observed(fn: F, observer: CallObserver, context_name: str) -> F:
-    """Report each call of `fn` to `observer`, with the calling client taken from the MCP context."""
+def _observed(fn: F, observer: CallObserver, context_name: str, acts: bool) -> F:
+    """Report each call of `fn` to `observer`, with the calling client taken from the MCP context;
+    after a call of a tool that `acts`, let the observer look at the screen (a recording's screenshot)."""
     name = fn.__name__
 
     @functools.wraps(fn)
@@ -272,7 +278,6 @@ def _observed(fn: F, observer: CallObserver, context_name: str) -> F:
         result: Any = None
         try:
             result = await fn(**kwargs)
-            return result
         except ToolError as exc:
             error = str(exc)
             raise
@@ -293,10 +298,17 @@ def _observed(fn: F, observer: CallObserver, context_name: str) -> F:
                     duration_s=time.perf_counter() - t0,
                     error=error,
                     result=None if error is not None else _summary(result),
+                    returned=result,
                 )
             except Exception:
                 # Recording is a side channel: its failure must not change what the model gets.
                 log.exception("recording the call of %s failed", name)
+        if acts:
+            try:
+                await observer.after_action(name)
+            except Exception:
+                log.exception("recording after %s failed", name)
+        return result
 
     return wrapper  # type: ignore[return-value]
 

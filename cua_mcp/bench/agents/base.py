@@ -37,6 +37,8 @@ class AgentContext:
     deadline: float  # time.monotonic() by which the agent must have returned
     out_dir: Path  # the task's output folder: an agent may save its conversation here
     server_url: str | None = None  # the server's HTTP address, for agents that run as separate programs
+    server_token: str | None = None  # the bearer token that address wants
+    solution: list[Any] | None = None  # the task's known solution (`tasks.SolutionStep`s): for the replay oracle only
     options: dict[str, Any] = field(default_factory=dict)  # agent options from the command line
 
 
