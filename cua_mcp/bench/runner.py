@@ -195,6 +195,7 @@ async def _run_agent(
             ended = AgentResult("error", f"{type(exc).__name__}: {exc}")
         result.agent_s = round(time.monotonic() - agent_started, 3)
         result.agent_status, result.agent_message = ended.status, ended.message
+        result.usage = ended.usage
         outcome = await _score(task, env, ended)
     result.score, result.detail = outcome.score, outcome.detail
     result.status = "error" if ended.status == "error" else ("passed" if outcome.passed else "failed")

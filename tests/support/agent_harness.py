@@ -1,11 +1,13 @@
-"""Run one agent against a real server through a real MCP client session, as the runner does for a task.
+"""Run an agent as the benchmark does: a task of the example suite through the runner (`run_example`), or,
+for tests that need no task of their own, against a module's shared server (`run_agent`).
 
-`run_agent` builds the `AgentContext` from the client's session: its tools, a `call_tool` that counts
+`run_agent` builds the `AgentContext` from a client's session: its tools, a `call_tool` that counts
 steps and stops at the limit, and an output folder; it returns the agent's result and the calls made.
 """
 
 from __future__ import annotations
 
+import asyncio
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -14,6 +16,9 @@ from typing import Any
 from mcp.types import CallToolResult
 
 from cua_mcp.bench.agents.base import Agent, AgentContext, AgentResult, StepLimitReached
+from cua_mcp.bench.results import TaskResult
+from cua_mcp.bench.runner import RunOptions, run_task
+from cua_mcp.bench.tasks import load_task
 from tests.support.mcp_client import BlockingClient
 
 
@@ -58,3 +63,16 @@ def run_agent(
     )
     result = client._run(agent.run(ctx), timeout=seconds + 30)
     return AgentRun(result, calls)
+
+
+EXAMPLES = Path(__file__).resolve().parents[2] / "examples" / "tasks"
+
+
+def run_example(
+    task_id: str, agent: Agent, out_dir: Path, options: dict[str, Any], max_steps: int | None = None
+) -> TaskResult:
+    """Run one task of the example suite with the benchmark's runner (a fresh desktop, the setup, the
+    agent through a real MCP client, the evaluator), as `cua-mcp bench run --only TASK` does."""
+    task = load_task(EXAMPLES / f"{task_id}.json")
+    run = RunOptions(out_dir=out_dir, max_steps=max_steps, agent_options=options)
+    return asyncio.run(run_task(task, agent, run))
