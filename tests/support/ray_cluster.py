@@ -25,6 +25,7 @@ RAY = str(Path(sys.executable).with_name("ray"))
 # as given, so every node, worker and driver talks over loopback only.
 NODE_IP = "127.0.0.2"
 RAY_ENV = {"RAY_USAGE_STATS_ENABLED": "0"}
+_PORTS = ["dashboard-agent-listen-port", "dashboard-agent-grpc-port", "metrics-export-port", "runtime-env-agent-port"]
 _NODE_ARGS = [
     "--num-cpus=1",
     "--object-store-memory=100000000",
@@ -37,10 +38,14 @@ _NODE_ARGS = [
 class RayNode:
     def __init__(self, args: list[str], temp_dir: Path, log: Path) -> None:
         self.temp_dir = temp_dir
+        self.log = log
         self._log = log.open("wb")
+        # Two nodes on one address: ports Ray would give both the same default (the dashboard agent's) are
+        # chosen here, free, one set per node.
+        ports = [f"--{name}={free_port()}" for name in _PORTS]
         env = {**os.environ, **RAY_ENV}
         self.process = subprocess.Popen(
-            [RAY, "start", *args, f"--temp-dir={temp_dir}", *_NODE_ARGS],
+            [RAY, "start", *args, *ports, f"--temp-dir={temp_dir}", *_NODE_ARGS],
             stdout=self._log,
             stderr=subprocess.STDOUT,
             env=env,
@@ -118,7 +123,8 @@ class RayCluster:
         while time.monotonic() < deadline:
             for node in self.nodes:
                 if node.process.poll() is not None:
-                    raise RuntimeError(f"a ray node exited: see {self.log_dir}")
+                    tail = node.log.read_text(errors="replace")[-2000:]
+                    raise RuntimeError(f"a ray node exited ({node.log.name}):\n{tail}")
             if len(self.alive_nodes()) >= count:
                 return
             time.sleep(1)
