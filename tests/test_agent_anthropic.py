@@ -18,7 +18,14 @@ from PIL import Image
 
 from cua_mcp.bench.agents.anthropic import AnthropicAgent
 from tests.support.agent_harness import EXAMPLES, run_agent, run_example
-from tests.support.fake_providers import FakeProvider, Request, anthropic_message, error_reply, tool_use
+from tests.support.fake_providers import (
+    FakeProvider,
+    Request,
+    anthropic_message,
+    assert_tools_as_served,
+    error_reply,
+    tool_use,
+)
 
 KEY = "test-key"
 
@@ -180,15 +187,12 @@ def test_an_infeasible_task_declared_infeasible_is_scored_as_osworld_does(tmp_pa
 
 
 def test_rate_limit_and_server_error_are_retried(client, tmp_path):
-    server_tools = {t.name: t for t in client.list_tools()}
+    served = client.list_tools()
 
     def answer(request: Request):
-        # The server's tools are offered as they are: names, descriptions, input schemas.
-        offered = {t["name"]: t for t in request.body["tools"]}
-        assert set(offered) == {*server_tools, "declare_infeasible"}
-        for name, tool in server_tools.items():
-            assert offered[name]["input_schema"] == tool.input_schema, f"{name}'s schema was changed"
-            assert offered[name]["description"] == tool.description
+        assert_tools_as_served(
+            {t["name"]: (t["description"], t["input_schema"]) for t in request.body["tools"]}, served
+        )
         return anthropic_message([{"type": "text", "text": "nothing to do"}])
 
     provider = FakeProvider(

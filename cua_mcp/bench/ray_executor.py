@@ -32,8 +32,8 @@ import ray
 import ray.exceptions
 
 from cua_mcp.bench.agents.base import Agent
-from cua_mcp.bench.results import TaskResult
-from cua_mcp.bench.runner import RunOptions, run_task
+from cua_mcp.bench.results import Status, TaskResult
+from cua_mcp.bench.runner import RunOptions, new_result, run_task
 from cua_mcp.bench.tasks import Task
 
 log = logging.getLogger(__name__)
@@ -146,14 +146,7 @@ def _unpack(data: bytes, folder: Path) -> None:
         archive.extractall(folder)
 
 
-def _failed(task: Task, agent: Agent, options: RunOptions, status: str, detail: str, attempts: int) -> TaskResult:
-    return TaskResult(
-        id=task.id,
-        status=status,  # type: ignore[arg-type]
-        detail=detail,
-        tools=options.tools_label,
-        agent=agent.name,
-        tool_beneficial=task.tool_beneficial,
-        infeasible=task.infeasible,
-        attempts=attempts,
-    )
+def _failed(task: Task, agent: Agent, options: RunOptions, status: Status, detail: str, attempts: int) -> TaskResult:
+    result = new_result(task, agent, options, status)
+    result.detail, result.attempts, result.folder = detail, attempts, ""
+    return result

@@ -168,6 +168,14 @@ def _check_responses(request: Request, api_key: str) -> None:
 _PROTOCOL = {"anthropic": _check_anthropic, "chat": _check_chat, "responses": _check_responses}
 
 
+def assert_tools_as_served(offered: dict[str, tuple[str, dict[str, Any]]], served: list[Any]) -> None:
+    """The tools an agent offered (name -> description, schema) are the server's own, unchanged, plus
+    declare_infeasible."""
+    assert set(offered) == {tool.name for tool in served} | {"declare_infeasible"}
+    for tool in served:
+        assert offered[tool.name] == (tool.description, tool.input_schema), f"{tool.name} was changed"
+
+
 # ----- responses, as each provider sends them -----------------------------------------------------------------
 
 _ids = itertools.count(1)

@@ -110,13 +110,13 @@ class RayCluster:
         """The cluster's live nodes as Ray lists them (asked through a separate driver process)."""
         script = (
             "import json, sys, ray; ray.init(address=sys.argv[1], _node_ip_address=sys.argv[2], logging_level='ERROR'); "
-            "print(json.dumps([{'id': n['NodeID'], 'resources': n['Resources']} for n in ray.nodes() if n['Alive']]))"
+            "print('NODES', json.dumps([{'id': n['NodeID'], 'resources': n['Resources']} for n in ray.nodes() if n['Alive']]))"
         )
         argv = [sys.executable, "-c", script, self.address, NODE_IP]
         out = subprocess.run(argv, capture_output=True, text=True, timeout=120, env={**os.environ, **RAY_ENV})
-        if out.returncode != 0:
-            return []
-        return json.loads(out.stdout.strip().splitlines()[-1])
+        # Ray may log to stdout too: the answer is the line marked NODES.
+        lines = [line for line in out.stdout.splitlines() if line.startswith("NODES ")]
+        return json.loads(lines[-1].removeprefix("NODES ")) if out.returncode == 0 and lines else []
 
     def wait_for_nodes(self, count: int, timeout: float = 180) -> None:
         deadline = time.monotonic() + timeout
