@@ -35,6 +35,10 @@ _NODE_ARGS = [
 ]
 
 
+class NodeExited(RuntimeError):
+    """A node's `ray start` ended while the cluster was coming up."""
+
+
 class RayNode:
     def __init__(self, args: list[str], temp_dir: Path, log: Path) -> None:
         self.temp_dir = temp_dir
@@ -85,8 +89,17 @@ class RayCluster:
             head = ["--head", f"--port={self.port}", "--include-dashboard=false", f"--node-ip-address={NODE_IP}"]
             self.nodes.append(self._node(head, "head"))
             self.wait_for_nodes(1)
-            self.nodes.append(self._node([f"--address={self.address}", f"--node-ip-address={NODE_IP}"], "worker"))
-            self.wait_for_nodes(2)
+            for attempt in range(3):
+                # On a loaded machine the worker's first call to the head can miss Ray's deadline and the
+                # worker gives up: start it again.
+                self.nodes.append(self._node([f"--address={self.address}", f"--node-ip-address={NODE_IP}"], "worker"))
+                try:
+                    self.wait_for_nodes(2)
+                    break
+                except NodeExited:
+                    if attempt == 2:
+                        raise
+                    self.nodes.pop().stop()
         except BaseException:
             self.__exit__()
             raise
@@ -124,7 +137,7 @@ class RayCluster:
             for node in self.nodes:
                 if node.process.poll() is not None:
                     tail = node.log.read_text(errors="replace")[-2000:]
-                    raise RuntimeError(f"a ray node exited ({node.log.name}):\n{tail}")
+                    raise NodeExited(f"a ray node exited ({node.log.name}):\n{tail}")
             if len(self.alive_nodes()) >= count:
                 return
             time.sleep(1)

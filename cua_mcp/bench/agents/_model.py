@@ -36,9 +36,8 @@ SYSTEM_PROMPT = (
     f"summary and no tool call. If it cannot be done, call {INFEASIBLE_TOOL} with the reason."
 )
 DROPPED_IMAGE = "[an older screenshot, dropped to keep the context small]"
-# What the runner puts into every agent's options beside the user's (the task itself, the server's token,
-# the command agent's program): not model options, so not checked as such.
-_RUNNER_CONTEXT = frozenset({"task", "token", "command"})
+# Options the command line gives every agent that are not model options (the command agent's program).
+_OTHER_AGENTS = frozenset({"command"})
 
 
 class AgentOptionError(ValueError):
@@ -70,7 +69,7 @@ class ModelOptions:
     @classmethod
     def parse(cls, options: dict[str, Any], modes: dict[str, str]) -> ModelOptions:
         """Options for one run; `modes` maps each mode this agent has to its default model (the first is the default)."""
-        options = {k: v for k, v in options.items() if k not in _RUNNER_CONTEXT}
+        options = {k: v for k, v in options.items() if k not in _OTHER_AGENTS}
         known = {f.name: f for f in fields(cls)}
         unknown = sorted(set(options) - set(known))
         if unknown:
