@@ -48,7 +48,21 @@ def _parser() -> argparse.ArgumentParser:
         "in the report); default: the server's defaults",
     )
     run.add_argument("--parallel", type=int, default=1, metavar="N", help="desktops side by side (1)")
-    run.add_argument("--executor", default="local", help="local (default), or package.module:Class")
+    run.add_argument(
+        "--executor", default="local", help="local (default), ray (see --address), or package.module:Class"
+    )
+    run.add_argument(
+        "--address", metavar="HOST:PORT", help="--executor ray: the cluster's address (default RAY_ADDRESS)"
+    )
+    run.add_argument(
+        "--agent-option",
+        action="append",
+        default=[],
+        metavar="KEY=VALUE",
+        help="an option for a model agent (mode, model, base_url, keep_images, token_budget, ...); repeatable",
+    )
+    run.add_argument("--temperature", type=float, help="model agents: sampling temperature")
+    run.add_argument("--max-tokens", type=int, help="model agents: output tokens per model turn")
     run.add_argument(
         "--transport",
         choices=("stdio", "http"),
@@ -90,6 +104,7 @@ def main(argv: list[str]) -> int:
         tasks = load_tasks(args.paths, True if args.osworld else None, args.only)
         selections = [tool_selection(spec) for spec in args.tools or ["default"] if spec != "default"] or [None]
         agent = make_agent(args.agent)
+        agent_options = _agent_options(args)
     except (TaskFormatError, ValueError, ImportError, AttributeError) as exc:
         print(f"cua-mcp bench: {exc}", file=sys.stderr)
         return 2
@@ -107,7 +122,7 @@ def main(argv: list[str]) -> int:
             screen=args.screen,
             max_steps=args.max_steps,
             time_limit=args.time_limit,
-            agent_options={"command": args.agent_command} if args.agent_command else {},
+            agent_options=agent_options,
         )
         if selection is not None:
             option.groups, option.tools_label = selection
@@ -116,6 +131,7 @@ def main(argv: list[str]) -> int:
         "agent": agent.name,
         "tasks": len(tasks),
         "parallel": args.parallel,
+        "executor": args.executor,
         "transport": transport,
         "started": datetime.now(UTC).isoformat(timespec="seconds"),
         "machine": f"{platform.node()} ({platform.machine()})",
@@ -128,10 +144,28 @@ def main(argv: list[str]) -> int:
     return 130 if interrupted else 0
 
 
-def make_executor(name: str, parallel: int) -> Executor:
-    """`local`, or "package.module:Class" for an executor of your own (constructed with `parallel`)."""
+def _agent_options(args: argparse.Namespace) -> dict[str, object]:
+    """The agent's options from --agent-command, --agent-option KEY=VALUE, --temperature and --max-tokens."""
+    options: dict[str, object] = {}
+    for item in args.agent_option:
+        key, sep, value = item.partition("=")
+        if not sep or not key:
+            raise ValueError(f"--agent-option {item!r}: write KEY=VALUE")
+        options[key.strip()] = value
+    given = {"command": args.agent_command, "temperature": args.temperature, "max_tokens": args.max_tokens}
+    options.update((key, value) for key, value in given.items() if value is not None)
+    return options
+
+
+def make_executor(name: str, parallel: int, address: str | None = None) -> Executor:
+    """`local`, `ray` (on the cluster at `address`), or "package.module:Class" for an executor of your own
+    (constructed with `parallel`)."""
     if name == "local":
         return LocalExecutor(parallel)
+    if name == "ray":
+        from cua_mcp.bench.ray_executor import RayExecutor
+
+        return RayExecutor(parallel, address)
     module, _, cls = name.partition(":")
     return getattr(importlib.import_module(module), cls)(parallel)
 
@@ -149,7 +183,7 @@ async def _run_all(
         for option in options:
             done: list[TaskResult] = []
             runs.append({"tools": option.tools_label, "tasks": done})
-            executor = make_executor(args.executor, args.parallel)
+            executor = make_executor(args.executor, args.parallel, args.address)
             if isinstance(executor, LocalExecutor):
                 executor.on_start = progress.started
             try:

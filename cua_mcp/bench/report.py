@@ -36,6 +36,8 @@ _METRICS = [
     ("client_ms_p90", "client ms p90"),
     ("observation_chars", "observation characters"),
     ("image_bytes", "image bytes"),
+    ("input_tokens", "model input tokens"),
+    ("output_tokens", "model output tokens"),
     ("desktop_s_p50", "desktop up s p50"),
     ("setup_s_p50", "setup s p50"),
     ("setup_s_p90", "setup s p90"),
@@ -118,6 +120,9 @@ def _task(task: TaskResult) -> str:
         f"setup {task.setup_s if task.setup_s is not None else '-'} s · wall {task.wall_s} s"
         + (" · tool-beneficial" if task.tool_beneficial else "")
         + (" · infeasible" if task.infeasible else "")
+        + (f" · {task.usage.get('input_tokens', 0)}+{task.usage.get('output_tokens', 0)} tokens" if task.usage else "")
+        + (f" · node {_e(task.node[:12])}" if task.node else "")
+        + (f" · {task.attempts} attempts" if task.attempts > 1 else "")
     )
     return (
         f'<details class="task {task.status}" id="task-{_e(task.tools)}-{_e(task.id)}" open>'

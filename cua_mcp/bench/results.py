@@ -56,6 +56,9 @@ class TaskResult:
     wall_s: float | None = None
     steps: list[StepRecord] = field(default_factory=list)
     folder: str = ""  # the task's output folder, relative to the run's
+    usage: dict[str, int] = field(default_factory=dict)  # a model agent's input/output tokens, images, requests
+    node: str = ""  # the Ray node that ran it (empty in a local run)
+    attempts: int = 1  # 2 when its node was lost and the Ray executor ran it again
 
     @property
     def used_api_tool(self) -> bool:
@@ -112,6 +115,8 @@ def summarize(results: list[TaskResult]) -> dict[str, Any]:
         "client_ms_p90": _pct(client, 0.9),
         "observation_chars": sum(s.text_chars for s in steps),
         "image_bytes": sum(s.image_bytes for s in steps),
+        "input_tokens": sum(r.usage.get("input_tokens", 0) for r in results),
+        "output_tokens": sum(r.usage.get("output_tokens", 0) for r in results),
         "desktop_s_p50": _pct(desktop, 0.5),
         "setup_s_p50": _pct(setup, 0.5),
         "setup_s_p90": _pct(setup, 0.9),

@@ -29,7 +29,7 @@ from mcp.types import CallToolResult, ImageContent, TextContent
 from cua_mcp.bench.agents.base import Agent, AgentContext, AgentResult, StepLimitReached
 from cua_mcp.bench.env import EnvironmentFailure, TaskEnv
 from cua_mcp.bench.evaluators import EvalContext, Outcome, score
-from cua_mcp.bench.results import StepRecord, TaskResult
+from cua_mcp.bench.results import Status, StepRecord, TaskResult
 from cua_mcp.bench.served import Transport, serve
 from cua_mcp.bench.tasks import Task
 from cua_mcp.errors import CuaError
@@ -97,20 +97,25 @@ class _Trajectory:
         return result
 
 
-async def run_task(task: Task, agent: Agent, options: RunOptions) -> TaskResult:
-    """Run one task on a fresh desktop and score it (see the module's docstring)."""
-    folder = options.out_dir / "tasks" / task.id
-    shutil.rmtree(folder, ignore_errors=True)
-    folder.mkdir(parents=True)
-    result = TaskResult(
+def new_result(task: Task, agent: Agent, options: RunOptions, status: Status = "failed") -> TaskResult:
+    """A task's result before it has run (an executor that loses a task reports it through this too)."""
+    return TaskResult(
         id=task.id,
-        status="failed",
+        status=status,
         tools=options.tools_label,
         agent=agent.name,
         tool_beneficial=task.tool_beneficial,
         infeasible=task.infeasible,
         folder=f"tasks/{task.id}",
     )
+
+
+async def run_task(task: Task, agent: Agent, options: RunOptions) -> TaskResult:
+    """Run one task on a fresh desktop and score it (see the module's docstring)."""
+    folder = options.out_dir / "tasks" / task.id
+    shutil.rmtree(folder, ignore_errors=True)
+    folder.mkdir(parents=True)
+    result = new_result(task, agent, options)
     if task.unsupported:
         result.status = "unsupported"
         result.detail = f"needs what the harness lacks: {', '.join(task.unsupported)}"
@@ -207,6 +212,7 @@ async def _run_agent(
             ended = AgentResult("error", f"{type(exc).__name__}: {exc}")
         result.agent_s = round(time.monotonic() - agent_started, 3)
         result.agent_status, result.agent_message = ended.status, ended.message
+        result.usage = ended.usage
         outcome = await _score(task, env, ended)
     result.score, result.detail = outcome.score, outcome.detail
     result.status = "error" if ended.status == "error" else ("passed" if outcome.passed else "failed")

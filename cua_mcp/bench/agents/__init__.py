@@ -13,6 +13,8 @@ from cua_mcp.bench.agents.base import Agent
 AGENTS = {
     "replay": "cua_mcp.bench.agents.replay:ReplayAgent",
     "command": "cua_mcp.bench.agents.command:CommandAgent",
+    "anthropic": "cua_mcp.bench.agents.anthropic:AnthropicAgent",
+    "openai": "cua_mcp.bench.agents.openai:OpenAIAgent",
 }
 
 
