@@ -17,6 +17,7 @@ import logging
 import os
 import re
 import shutil
+import signal
 import subprocess
 import tempfile
 import urllib.parse
@@ -234,6 +235,7 @@ class Launcher:
                 start_new_session=True,
             )
         popen.log_path = log_path  # type: ignore[attr-defined]
+        popen.confined = spec.sandboxed and self.confined  # type: ignore[attr-defined]
         self._spawned.append(popen)
         return popen
 
@@ -316,6 +318,12 @@ class Launcher:
             except Exception:
                 log.exception("closing an app the server drives failed")
         self._closers.clear()
+        for popen in self._spawned:
+            # bubblewrap's --die-with-parent ends only its own child: an app that forks (LibreOffice's
+            # soffice.bin, Chromium's zygote) would outlive the server. Its process group does not.
+            if getattr(popen, "confined", False):
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.killpg(popen.pid, signal.SIGKILL)
         self._spawned.clear()
         if self._private_dir is not None:
             shutil.rmtree(self._private_dir, ignore_errors=True)
