@@ -102,8 +102,8 @@ def test_mcp_mode_solves_a_task_in_two_steps(tmp_path):
 
     def third(request: Request):
         selected, copied = results(request)
-        assert not selected.get("is_error") and "pressed ctrl+a" in text(selected)
-        assert not copied.get("is_error") and "pressed ctrl+c" in text(copied)
+        assert not selected.get("is_error") and "pressed ctrl+a" in text(selected).lower()
+        assert not copied.get("is_error") and "pressed ctrl+c" in text(copied).lower()
         return anthropic_message([{"type": "text", "text": "Copied."}], usage=(300, 5))
 
     provider = FakeProvider("anthropic", [first, second, third], KEY)
@@ -163,7 +163,7 @@ def test_computer_mode_maps_every_action_onto_the_servers_tools(tmp_path):
         assert text(answers[2]) == f"X={mid[0]},Y={mid[1]}"
         # Each action is answered with a screenshot; only the last three images stay in the context.
         assert sum(len(images(a)) for a in answers) == 3
-        assert "typed 7 characters" in text(answers[4])
+        assert "typed 7 characters" in text(answers[4]).lower()
         return anthropic_message([{"type": "text", "text": "done"}])
 
     provider = FakeProvider("anthropic", [first, second], KEY)

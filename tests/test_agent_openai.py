@@ -96,7 +96,7 @@ def test_chat_solves_a_task_in_two_steps(tmp_path):
 
     def third(request: Request):
         selected, copied = tool_messages(request)
-        assert "pressed ctrl+a" in selected["content"] and "pressed ctrl+c" in copied["content"]
+        assert "pressed ctrl+a" in selected["content"].lower() and "pressed ctrl+c" in copied["content"].lower()
         return chat_completion("Done: copied.", usage=(400, 7))
 
     provider = FakeProvider("chat", [first, second, third], KEY)

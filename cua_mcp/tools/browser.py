@@ -305,7 +305,7 @@ def register(tools: ToolRegistrar, browser: Browser) -> None:
 
     @tools.tool(group=group, title="Current page address", read_only=True, idempotent=True, untrusted_text=True)
     async def browser_get_url() -> Annotated[CallToolResult, TabInfo]:
-        """The active tab's URL and title."""
+        """The active tab's URL and title: check where a click or a form submission led."""
         tab = await browser.url()
         return reply(_tab(tab), f"Active tab:\n{_tab_line(tab)}")
 

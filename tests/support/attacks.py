@@ -176,6 +176,7 @@ class DebianDesktop:
     def __init__(self) -> None:
         self.env: dict[str, str] = {}
         self.display = ""
+        self.user: int | None = None  # its apps run as the user that started it, as on a real desktop
         self._processes: list[subprocess.Popen] = []
         self._bus_pid: int | None = None
 
