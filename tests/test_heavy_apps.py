@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import functools
+import http.server
+import threading
+from pathlib import Path
+
 import pytest
 
 from tests.support.desktop import wait_until
@@ -29,9 +34,16 @@ def test_calc_opens_a_workspace_file(server):
     wait_until(lambda: _title_contains(server, "sales.csv") or _title_contains(server, "Text Import"), timeout=60)
 
 
-def test_chromium_opens_a_workspace_page(server):
+def test_chromium_opens_a_workspace_page_served_over_http(server):
     page = "<html><head><title>Workspace page</title></head><body>hello</body></html>"
     path = server.call("write_file", {"path": "page.html", "content": page})["absolute_path"]
-    launched = server.call("launch", {"app": "chromium", "args": [f"file://{path}"]}, timeout=120)
-    assert launched["window"]["app"] == "Chromium"
-    wait_until(lambda: _title_contains(server, "Workspace page"), timeout=60, what="the page's title")
+    # A page opened from a file could read other local files: file: URLs are refused, served pages open.
+    assert "file: URLs are refused" in server.error("launch", {"app": "chromium", "args": [f"file://{path}"]})
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(Path(path).parent))
+    with http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler) as site:
+        threading.Thread(target=site.serve_forever, daemon=True).start()
+        url = f"http://127.0.0.1:{site.server_address[1]}/page.html"
+        launched = server.call("launch", {"app": "chromium", "args": [url]}, timeout=120)
+        assert launched["window"]["app"] == "Chromium"
+        wait_until(lambda: _title_contains(server, "Workspace page"), timeout=60, what="the page's title")
+        site.shutdown()

@@ -47,6 +47,11 @@ Paragraph = Annotated[
     int, Field(ge=1, le=1_000_000, description="A paragraph number (from 1), as writer_get_text shows.")
 ]
 SlideNumber = Annotated[int, Field(ge=1, le=10_000, description="A slide number, from 1.")]
+# Calc's sheet limits: 1,048,576 rows and 16,384 columns (A to XFD).
+_Row = Annotated[int, Field(ge=1, le=1_048_576)]
+_Column = (
+    Annotated[str, Field(min_length=1, max_length=3, pattern="^[A-Za-z]+$")] | Annotated[int, Field(ge=1, le=16_384)]
+)
 _COLORS = {
     "black": 0x000000, "white": 0xFFFFFF, "red": 0xFF0000, "green": 0x00A933, "blue": 0x2A6099,
     "yellow": 0xFFFF00, "orange": 0xFF8000, "gray": 0x808080, "grey": 0x808080,
@@ -286,7 +291,7 @@ def _register_calc(tools: ToolRegistrar, office: Office) -> None:
         return done(text, {"sheet": got["sheet"], "range": got["range"], "cells": got["cells"], "text": got["text"]})
 
     class SortKey(BaseModel):
-        column: str | int = Field(description="A column letter ('B') or number (from 1) of the sheet.")
+        column: _Column = Field(description="A column letter ('B') or number (from 1) of the sheet.")
         ascending: bool = True
 
     @tools.tool(group="office", title="Sort a range", read_only=False, destructive=True)
@@ -324,7 +329,7 @@ def _register_calc(tools: ToolRegistrar, office: Office) -> None:
             if what == "rows"
             else "The first column to " + action + ", as a letter ('C') or number (from 1)."
         )
-        at_type = int if what == "rows" else str | int
+        at_type = _Row if what == "rows" else _Column
 
         async def tool(
             at: Annotated[at_type, Field(description=at_doc)],  # type: ignore[valid-type]
@@ -369,7 +374,7 @@ def _register_calc(tools: ToolRegistrar, office: Office) -> None:
 
     @tools.tool(group="office", title="Delete a sheet", read_only=False, destructive=True)
     async def calc_delete_sheet(name: SheetName, doc: Doc = None) -> Annotated[CallToolResult, Done]:
-        """Delete a sheet and everything on it."""
+        """Delete a sheet, by its name, and everything on it. Check the name with calc_info first."""
         got = await calc("calc_sheet", action="delete", name=name, doc=doc)
         return done(f"Deleted sheet {name!r}; the sheets are {', '.join(got['sheets'])}.", got)
 
