@@ -276,7 +276,7 @@ def test_stdio_calls_are_audited_too(session, tmp_path):
     assert first["client"]["transport"] == "stdio"
     assert "remote" not in first["client"]
     assert second["arguments"]["text"] == "visible"  # no --redact-text: the text is kept
-    assert '"done":"moved to (3, 4)"' in first["result"]
+    assert first["result"].startswith("Moved to (3, 4)."), first["result"]
     assert first["outcome"] == "ok" and first["error"] is None
 
 

@@ -133,7 +133,7 @@ def test_live_view_in_chromium_shows_the_desktop_and_the_calls(server, magenta_w
     assert _magenta_share(page_png) > 0.03
     dom = _chromium(url, tmp_path / "profile2", "--dump-dom")
     assert 'class="tool">move_mouse<' in dom.stdout, dom.stdout[-2000:]
-    assert "moved to (20, 20)" in dom.stdout  # the call's result
+    assert "Moved to (20, 20)." in dom.stdout  # the call's result, as the model read it
 
 
 def _magenta_in_screenshot(client, path: Path) -> float:
