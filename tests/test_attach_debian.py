@@ -28,12 +28,7 @@ def desktop():
 def server(desktop, tmp_path_factory):
     workspace = tmp_path_factory.mktemp("attach-ws")
     args = ["--display", desktop.display, "--allow", "shell", "--workspace", str(workspace)]
-    # The environment of a session on that desktop: its bus, and no authority file (its Xvfb has no access
-    # control), not this test process's, which holds the cookies of other modules' sandbox displays.
-    env = {
-        "DBUS_SESSION_BUS_ADDRESS": desktop.env["DBUS_SESSION_BUS_ADDRESS"],
-        "XAUTHORITY": str(workspace.parent / "no-authority-file"),
-    }
+    env = {"DBUS_SESSION_BUS_ADDRESS": desktop.env["DBUS_SESSION_BUS_ADDRESS"]}
     with McpServerProcess(args, env=env) as mcp:
         yield mcp
 
