@@ -283,9 +283,7 @@ class LocalExecutor:
     """Up to `parallel` tasks at once on this machine, each on its own sandbox desktop.
 
     With more than one at a time, each task runs in a fresh process of its own: the tasks then use
-    both cores for their Python work, and each process holds one desktop, as the X authorization
-    set up per process expects (several sandboxes alive in one process refuse its connections now
-    and then)."""
+    every core for their Python work, and a task that crashes its process costs only itself."""
 
     def __init__(self, parallel: int = 1, on_start: Callable[[Task], None] | None = None) -> None:
         self.parallel = max(1, parallel)

@@ -28,10 +28,12 @@ from jeepney.io.blocking import open_dbus_connection
 
 from cua_mcp.errors import SandboxError
 from cua_mcp.sandbox import confine, xauth
+from cua_mcp.sandbox.display_claim import DisplayClaim, claim_display
 
 log = logging.getLogger(__name__)
 
 FIRST_DISPLAY = 100
+_DISPLAY_NUMBERS = 900
 _START_TIMEOUT_S = 10.0
 _ATSPI_LAUNCHER_PATHS = ("/usr/libexec/at-spi-bus-launcher", "/usr/lib/at-spi2-core/at-spi-bus-launcher")
 
@@ -130,6 +132,7 @@ class SandboxSession:
         self._core: list[_Proc] = []
         self._apps: list[_Proc] = []
         self._reaper: _Reaper | None = None
+        self._display_claim: DisplayClaim | None = None
         self._lock = threading.Lock()
         self._cookie = b""
         self.user: int | None = None  # the uid (and gid) of the desktop's processes; None: the server's
@@ -179,6 +182,9 @@ class SandboxSession:
         _terminate(list(reversed(core)), grace=1.0)
         if self.display:
             xauth.PROCESS_AUTHORITY.revoke(xauth.cookie_entry(self._cookie, self.display))
+        if self._display_claim is not None:
+            self._display_claim.release()  # after Xvfb has exited: the number is free only now
+            self._display_claim = None
         if self._reaper is not None:
             self._reaper.close()
             self._reaper = None
@@ -253,11 +259,12 @@ class SandboxSession:
         if shutil.which("Xvfb") is None:
             raise SandboxError("Xvfb is not installed: run scripts/setup (Debian package xvfb)")
         cfg = self.config
-        for number in _candidate_displays():
+        first = FIRST_DISPLAY
+        while (claim := claim_display(first, FIRST_DISPLAY + _DISPLAY_NUMBERS - first)) is not None:
             read_fd, write_fd = os.pipe()
             argv = [
                 "Xvfb",
-                f":{number}",
+                f":{claim.number}",
                 "-screen", "0", f"{cfg.width}x{cfg.height}x{cfg.depth}",
                 "-nolisten", "tcp",
                 "-nolisten", "local",  # no abstract socket: the path socket alone, which confinement binds
@@ -275,11 +282,15 @@ class SandboxSession:
             finally:
                 os.close(read_fd)
             if ready:
-                self.display = f":{number}"
+                claim.hand_to(popen.pid)
+                self._display_claim = claim
+                self.display = f":{claim.number}"
                 self._core.append(_Proc("Xvfb", popen))
                 xauth.PROCESS_AUTHORITY.grant(xauth.cookie_entry(self._cookie, self.display))
                 return
-            popen.wait(timeout=2)  # another server holds this display: try the next number
+            popen.wait(timeout=2)  # a server that takes no lock holds this display: try the next number
+            claim.release()
+            first = claim.number + 1
         raise SandboxError("no free X display number found for the sandbox")
 
     def _start_session_bus(self, runtime: Path) -> None:
@@ -383,14 +394,6 @@ def _terminate(processes: list[_Proc], grace: float) -> None:
             proc.popen.wait(timeout=2)
         except subprocess.TimeoutExpired:
             log.warning("%s (pid %d) did not exit", proc.name, proc.popen.pid)
-
-
-def _candidate_displays():
-    number = FIRST_DISPLAY
-    while number < FIRST_DISPLAY + 900:
-        if not os.path.exists(f"/tmp/.X{number}-lock") and not os.path.exists(f"/tmp/.X11-unix/X{number}"):
-            yield number
-        number += 1
 
 
 def _read_line(fd: int, timeout: float, popen: subprocess.Popen) -> bool:

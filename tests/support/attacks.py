@@ -190,8 +190,10 @@ class DebianDesktop:
 
     def _start(self) -> None:
         read_fd, write_fd = os.pipe()
-        xvfb = self._spawn(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
-                           os.environ, pass_fds=(write_fd,))  # fmt: skip
+        # -noreset: as under a display manager, the server outlives its clients. Without it, Xvfb
+        # regenerates when dbus-launch's probe disconnects, and drops openbox connecting meanwhile.
+        xvfb = self._spawn(["Xvfb", "-displayfd", str(write_fd), "-screen", "0", "1280x800x24", "-nolisten", "tcp",
+                            "-noreset"], os.environ, pass_fds=(write_fd,))  # fmt: skip
         os.close(write_fd)
         with os.fdopen(read_fd) as ready:
             number = ready.readline().strip()
@@ -206,7 +208,19 @@ class DebianDesktop:
         launcher = next(p for p in ("/usr/libexec/at-spi-bus-launcher", "/usr/lib/at-spi2-core/at-spi-bus-launcher")
                         if os.path.exists(p))  # fmt: skip
         self._spawn([launcher, "--launch-immediately"], self.env)
-        self._spawn(["openbox", "--sm-disable"], self.env)
+        openbox = self._spawn(["openbox", "--sm-disable"], self.env)
+        self._wait_for_window_manager(openbox)
+
+    def _wait_for_window_manager(self, openbox: subprocess.Popen) -> None:
+        deadline = time.monotonic() + 20
+        while time.monotonic() < deadline:
+            assert openbox.poll() is None, f"openbox exited with status {openbox.returncode}"
+            root = subprocess.run(["xprop", "-root", "-display", self.display, "_NET_SUPPORTING_WM_CHECK"],
+                                  capture_output=True, text=True, timeout=10).stdout  # fmt: skip
+            if "window id" in root:
+                return
+            time.sleep(0.1)
+        raise AssertionError("openbox did not take the screen within 20 s")
 
     def _spawn(self, argv: list[str], env, **kwargs) -> subprocess.Popen:
         popen = subprocess.Popen(argv, env=env, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
