@@ -193,7 +193,9 @@ def test_each_edge_case_is_scored_as_it_should_be(edge_runs):
 
 def test_parallel_four_gives_the_results_of_parallel_one(edge_runs):
     parallel = json.loads((edge_runs[4][0] / "results.json").read_text())["runs"][0]["tasks"]
-    assert outcomes(edge_runs[4][0])["all"] == outcomes(edge_runs[1][0])["all"], {t["id"]: t["detail"] for t in parallel}
+    assert outcomes(edge_runs[4][0])["all"] == outcomes(edge_runs[1][0])["all"], {
+        t["id"]: t["detail"] for t in parallel
+    }
 
 
 def test_a_recording_has_every_call_and_a_screenshot_after_each_action(edge_runs):
