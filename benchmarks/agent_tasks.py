@@ -12,16 +12,22 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import subprocess
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+import docx
+import openpyxl
+
+from cua_mcp.apps.office.instance import QUIET_PROFILE
 from cua_mcp.sandbox.session import SandboxSession
 from tests.support.apps import home_file
 from tests.support.desktop import atspi, wait_for_app, wait_until
 from tests.support.mcp_client import BlockingClient, error_text
+from tests.support.web_form import WebForm, web_form
 from tests.support.x11 import active_window, wm_state
 
 UNICODE = "Grüße, 日本語 and € 5 🙂"
@@ -72,6 +78,14 @@ def _centre(element: dict[str, Any]) -> dict[str, int]:
 
 def _find(agent: Agent, **filters: Any) -> dict[str, Any]:
     return wait_until(lambda: agent.oracle("find", filters)["elements"], what=f"an element {filters}")[0]
+
+
+def _ref(text: str, line: str) -> str:
+    """The ref a model reads off an answer: that of the first line matching `line` (a regex)."""
+    found = re.search(line + r" \[ref=(e\d+)\]", text)
+    if found is None:
+        raise AssertionError(f"no line {line!r} in:\n{text}")
+    return found[1]
 
 
 @dataclass
@@ -288,6 +302,154 @@ def _active(session: SandboxSession, prop: str) -> str:
     return subprocess.run(argv, env=session.env, capture_output=True, text=True, timeout=10).stdout
 
 
+# ----- LibreOffice: a Calc table with a SUM saved as xlsx, Writer with a bold paragraph as docx ------
+
+FIGURES = ("120", "80", "45")
+
+
+def _office(session: SandboxSession, app: str) -> None:
+    home_file(session, ".config/libreoffice/4/user/registrymodifications.xcu", QUIET_PROFILE)  # no tips dialog
+    session.launch([app, "--norestore", "--nologo"])
+    wait_for_app(session, "soffice", timeout=90)
+
+
+def _sheet(session: SandboxSession) -> Path:
+    return Path(session.env["HOME"]) / "totals.xlsx"
+
+
+def _calc_setup(session: SandboxSession) -> None:
+    _office(session, "localc")
+
+
+def _calc_gui(agent: Agent, session: SandboxSession) -> None:
+    agent("screenshot")  # the cell cursor is on A1 of a new sheet
+    agent("type_text", {"text": "\n".join(FIGURES) + "\n=SUM(A1:A3)\n"})
+    agent("press_keys", {"keys": "ctrl+shift+s"})
+    agent("screenshot")
+    _type_path(agent, _sheet(session), "Save")
+    agent("press_keys", {"keys": "Return"})  # keep the format? Its default button: Use Excel 2007-365!
+    agent("screenshot")
+
+
+def _keep_format(agent: Agent, answer: str, button: str) -> None:
+    """Answer LibreOffice's "keep the format?" question, reading its button's ref off the dialog."""
+    if "Confirm File Format" not in answer:
+        raise AssertionError(f"no format question after saving:\n{answer}")
+    agent("click", {"ref": _ref(agent("find", {"role": "button", "name": button}), f'button "{button}[^"]*"')})
+
+
+def _calc_refs(agent: Agent, session: SandboxSession) -> None:
+    table = _ref(agent("find", {"role": "table"}), 'table "[^"]*"')
+    for row, value in enumerate([*FIGURES, "=SUM(A1:A3)"], start=1):
+        agent("set_value", {"ref": f"{table}:A{row}", "value": value})
+    agent("menu_select", {"path": "File > Save As..."})
+    _keep_format(agent, agent("file_dialog", {"path": str(_sheet(session))}), "Use Excel 2007-365!")
+
+
+def _calc_check(session: SandboxSession) -> bool:
+    if not _sheet(session).exists():
+        return False
+    formulas = openpyxl.load_workbook(_sheet(session)).active
+    values = openpyxl.load_workbook(_sheet(session), data_only=True).active
+    figures = [values[f"A{row}"].value for row in (1, 2, 3)]
+    return figures == [int(f) for f in FIGURES] and formulas["A4"].value == "=SUM(A1:A3)" and values["A4"].value == 245
+
+
+HEADLINE = "Quarterly results"
+
+
+def _document(session: SandboxSession) -> Path:
+    return Path(session.env["HOME"]) / "report.docx"
+
+
+def _writer_setup(session: SandboxSession) -> None:
+    _office(session, "lowriter")
+
+
+def _writer_gui(agent: Agent, session: SandboxSession) -> None:
+    agent("screenshot")  # the caret is in the empty page
+    agent("type_text", {"text": HEADLINE})
+    agent("press_keys", {"keys": "ctrl+a"})
+    agent("press_keys", {"keys": "ctrl+b"})
+    agent("press_keys", {"keys": "ctrl+shift+s"})
+    agent("screenshot")
+    _type_path(agent, _document(session), "Save")
+    agent("press_keys", {"keys": "Return"})  # keep the format? Its default button: Use Word 2007-365!
+    agent("screenshot")
+
+
+def _writer_refs(agent: Agent, session: SandboxSession) -> None:
+    page = _ref(agent("find", {"role": "document", "states": ["editable"]}), 'document "[^"]*"')
+    agent("type_text", {"ref": page, "text": HEADLINE})
+    agent("press_keys", {"keys": "ctrl+a"})
+    agent(
+        "click", {"ref": _ref(agent("find", {"role": "button", "name": "Bold", "name_exact": True}), 'button "Bold"')}
+    )
+    agent("menu_select", {"path": "File > Save As..."})
+    _keep_format(agent, agent("file_dialog", {"path": str(_document(session))}), "Use Word 2007-365!")
+
+
+def _writer_check(session: SandboxSession) -> bool:
+    if not _document(session).exists():
+        return False
+    paragraphs = [p for p in docx.Document(str(_document(session))).paragraphs if p.text.strip()]
+    return [p.text for p in paragraphs] == [HEADLINE] and all(
+        run.bold or (run.font.bold) for run in paragraphs[0].runs if run.text.strip()
+    )
+
+
+# ----- Chromium: fill an order form; a local HTTP server receives the values ----------------------
+
+ORDER = {"name": "Ada Lovelace", "email": "ada@example.org", "size": "l", "gift": "on"}
+_SITE: WebForm | None = None
+
+
+def _site() -> WebForm:
+    """The form's web site, one per process (its server thread lives as long)."""
+    global _SITE
+    if _SITE is None:
+        _SITE = web_form().__enter__()
+    return _SITE
+
+
+def _form_setup(session: SandboxSession) -> None:
+    _site().submissions.clear()
+    session.launch(
+        ["chromium", "--no-first-run", "--no-default-browser-check", "--disable-gpu", "--password-store=basic",
+         f"--user-data-dir={session.env['HOME']}/chromium", _site().url]
+    )  # fmt: skip
+    wait_for_app(session, "chromium", timeout=60)
+
+
+def _form_gui(agent: Agent, session: SandboxSession) -> None:
+    agent("screenshot")
+    wait_until(lambda: agent.oracle("find", {"role": "button", "name": "Send order"})["elements"], what="the form")
+    for label in ("Name", "Email"):
+        agent("click", _centre(_find(agent, role="textbox", name=label)))
+        agent("type_text", {"text": ORDER[label.lower()]})
+    agent("click", _centre(_find(agent, role="combobox", name="Size")))
+    agent("screenshot")
+    agent("click", _centre(_find(agent, role="option", name="Large")))
+    agent("click", _centre(_find(agent, role="checkbox", name="Gift wrap")))
+    agent("screenshot")
+    agent("click", _centre(_find(agent, role="button", name="Send order")))
+    agent("screenshot")
+
+
+def _form_refs(agent: Agent, session: SandboxSession) -> None:
+    form = wait_until(lambda: "Send order" in (text := agent("snapshot")) and text, what="the form")
+    agent("type_text", {"ref": _ref(form, 'textbox "Name"'), "text": ORDER["name"]})
+    agent("type_text", {"ref": _ref(form, 'textbox "Email"'), "text": ORDER["email"]})
+    agent("set_value", {"ref": _ref(form, 'combobox "Size"'), "value": "Large"})
+    agent("set_value", {"ref": _ref(form, 'checkbox "Gift wrap"'), "value": "true"})
+    agent("click", {"ref": _ref(form, 'button "Send order"')})
+
+
+def _form_check(session: SandboxSession) -> bool:
+    sent = _site().submissions
+    return bool(sent) and {key: sent[-1].get(key) for key in ORDER} == ORDER
+
+
 TASKS = [
     Task("gnome-calculator: 1234 x 5678", _calculator, _calculate_gui, _calculate_refs, _calculated),
     Task("mousepad: Unicode text saved through the Save dialog", _save_setup, _save_gui, _save_refs, _save_check),
@@ -300,4 +462,7 @@ TASKS = [
         _factory_check,
     ),
     Task("two windows: raise and maximize the one behind", _two_windows, _windows_gui, _windows_refs, _windows_check),
+    Task("LibreOffice Calc: a SUM saved as xlsx through Save As", _calc_setup, _calc_gui, _calc_refs, _calc_check),
+    Task("LibreOffice Writer: a bold paragraph saved as docx", _writer_setup, _writer_gui, _writer_refs, _writer_check),
+    Task("Chromium: an order form sent to a local server", _form_setup, _form_gui, _form_refs, _form_check),
 ]

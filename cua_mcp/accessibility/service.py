@@ -30,6 +30,7 @@ from cua_mcp.sandbox.x11.windows import WindowInfo
 T = TypeVar("T")
 BACKENDS = ("dbus", "pyatspi")
 _MARGIN_S = 3.0  # on top of the per-call timeout, for a whole snapshot's round trips
+_CELL_READ_BACK_S = 3.0
 _FOCUS_SETTLE_S = 1.0  # how long a focused element may take to say so
 _READY_POLL_S = 0.25
 
@@ -249,15 +250,26 @@ class Accessibility:
     async def set_value(self, ref: str, value: str) -> tuple[Node, str]:
         node = await self.element(ref)
         if node.role == "table cell" and "EditableText" not in node.interfaces:
-            return node, await self._type_into_cell(node, value)
+            return node, await self._type_into_cell(ref, node, value)
         return node, await self._run(lambda: self._el.set_value(node, value))
 
-    async def _type_into_cell(self, node: Node, value: str) -> str:
-        """A sheet's cells take text and formulas only as typed: select the cell, type, confirm."""
+    async def _type_into_cell(self, ref: str, node: Node, value: str) -> str:
+        """A sheet's cells take text and formulas only as typed: select the cell, type, confirm; then
+        read the cell back (the app handles typed keys in its own time), for the answer to say what it holds."""
+        before = (await self.element(ref, contents=True)).text or ""
         if not await self._run(lambda: self._el.focus(node)):
             raise AccessibilityError(f"{node.ref} (table cell) could not be selected: click it, then type_text.")
         await self.desktop.type_text(value.replace("\n", " ") + "\n")
-        return f"entered {value!r} in {node.ref}"
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + _CELL_READ_BACK_S
+        while (now := (await self.element(ref, contents=True)).text or "") == before and value != before:
+            if loop.time() >= deadline:
+                return (
+                    f"typed {value!r} into {node.ref}, but it still reads {now!r}: the app may be busy; "
+                    "check with snapshot before going on"
+                )
+            await asyncio.sleep(0.05)
+        return f"entered {value!r} in {node.ref}; it reads {now!r}"
 
     async def insert_text(self, ref: str, text: str, clear: bool) -> tuple[Node, bool]:
         node = await self.element(ref)
