@@ -10,7 +10,10 @@ counted, since a model needs them to find the control and to check the effect.
 
 from __future__ import annotations
 
+import atexit
 import base64
+import contextlib
+import functools
 import json
 import re
 import subprocess
@@ -335,7 +338,7 @@ def _keep_format(agent: Agent, answer: str, button: str) -> None:
     """Answer LibreOffice's "keep the format?" question, reading its button's ref off the dialog."""
     if "Confirm File Format" not in answer:
         raise AssertionError(f"no format question after saving:\n{answer}")
-    agent("click", {"ref": _ref(agent("find", {"role": "button", "name": button}), f'button "{button}[^"]*"')})
+    agent("click", {"ref": _ref(agent("find", {"role": "button", "name": button}), 'button "[^"]*"')})
 
 
 def _calc_refs(agent: Agent, session: SandboxSession) -> None:
@@ -343,7 +346,7 @@ def _calc_refs(agent: Agent, session: SandboxSession) -> None:
     for row, value in enumerate([*FIGURES, "=SUM(A1:A3)"], start=1):
         agent("set_value", {"ref": f"{table}:A{row}", "value": value})
     agent("menu_select", {"path": "File > Save As..."})
-    _keep_format(agent, agent("file_dialog", {"path": str(_sheet(session))}), "Use Excel 2007-365!")
+    _keep_format(agent, agent("file_dialog", {"path": str(_sheet(session))}), "Use Excel 2007-365")
 
 
 def _calc_check(session: SandboxSession) -> bool:
@@ -386,7 +389,7 @@ def _writer_refs(agent: Agent, session: SandboxSession) -> None:
         "click", {"ref": _ref(agent("find", {"role": "button", "name": "Bold", "name_exact": True}), 'button "Bold"')}
     )
     agent("menu_select", {"path": "File > Save As..."})
-    _keep_format(agent, agent("file_dialog", {"path": str(_document(session))}), "Use Word 2007-365!")
+    _keep_format(agent, agent("file_dialog", {"path": str(_document(session))}), "Use Word 2007-365")
 
 
 def _writer_check(session: SandboxSession) -> bool:
@@ -401,15 +404,13 @@ def _writer_check(session: SandboxSession) -> bool:
 # ----- Chromium: fill an order form; a local HTTP server receives the values ----------------------
 
 ORDER = {"name": "Ada Lovelace", "email": "ada@example.org", "size": "l", "gift": "on"}
-_SITE: WebForm | None = None
+_SITES = contextlib.ExitStack()  # the form's web site, started once and kept for the process's life
+atexit.register(_SITES.close)
 
 
+@functools.cache
 def _site() -> WebForm:
-    """The form's web site, one per process (its server thread lives as long)."""
-    global _SITE
-    if _SITE is None:
-        _SITE = web_form().__enter__()
-    return _SITE
+    return _SITES.enter_context(web_form())
 
 
 def _form_setup(session: SandboxSession) -> None:
@@ -440,7 +441,9 @@ def _form_refs(agent: Agent, session: SandboxSession) -> None:
     form = wait_until(lambda: "Send order" in (text := agent("snapshot")) and text, what="the form")
     agent("type_text", {"ref": _ref(form, 'textbox "Name"'), "text": ORDER["name"]})
     agent("type_text", {"ref": _ref(form, 'textbox "Email"'), "text": ORDER["email"]})
-    agent("set_value", {"ref": _ref(form, 'combobox "Size"'), "value": "Large"})
+    chosen = agent("set_value", {"ref": _ref(form, 'combobox "Size"'), "value": "Large"})
+    if 'combobox "Size"' not in chosen or '= "Large"' not in chosen:  # the answer says what the select holds
+        raise AssertionError(f"the select's answer does not show the choice:\n{chosen}")
     agent("set_value", {"ref": _ref(form, 'checkbox "Gift wrap"'), "value": "true"})
     agent("click", {"ref": _ref(form, 'button "Send order"')})
 

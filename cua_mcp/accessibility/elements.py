@@ -24,6 +24,8 @@ _ON = ("true", "1", "yes", "on", "checked", "selected")
 _OFF = ("false", "0", "no", "off", "unchecked", "unselected")
 _TEXT_READ = 400  # characters of text read for an element's line; read_text gives all
 _READ_BACK_S = 1.0  # how long a toggled element may take to report its new state
+_POPUPS = ("menu", "list", "list box")
+_EMBEDDED = "\ufffc"  # where a child object sits in its parent's text
 _NOT_COMPARED = str.maketrans("", "", " -_\u2010\u2011\u2012\u2013\u2014\u2212")
 
 
@@ -72,7 +74,22 @@ class Elements:
             node.text = results[0]
         if "Value" in node.interfaces and isinstance(results[-1], int | float):
             node.value = float(results[-1])
+        if node.role == "combo box" and not (node.text or "").replace(_EMBEDDED, "").strip():
+            node.text = self._current_choice(node)
         return node
+
+    def _current_choice(self, node: Node) -> str | None:
+        """A Chromium <select>'s choice: its text is only an embedded-object mark; its popup knows."""
+        popup = self._popup_with_choices(node)
+        if popup is None:
+            return None
+        chosen = self.bus.call_many(
+            [Call(popup.bus, popup.path, SELECTION, "GetSelectedChild", "i", (0,))], self.timeout
+        )
+        if isinstance(chosen[0], CallFailed) or tuple(chosen[0])[1] == NULL_PATH:
+            return None
+        name = self.bus.call_many([prop(*tuple(chosen[0]), ACC, "Name")], self.timeout)[0]
+        return name if isinstance(name, str) else None
 
     def cell_at(self, table_ref: str, bus: str, path: str, row: int, column: int) -> tuple[str, str]:
         """The object of a table's cell by row and column (zero-based), through the Table interface."""
@@ -188,6 +205,8 @@ class Elements:
             return f"set the text to {value!r}"
         if "Selection" in node.interfaces:
             return self._select(node, value)
+        if node.role == "combo box" and (popup := self._popup_with_choices(node)) is not None:
+            return self._select(popup, value, node)  # Chromium's <select>: the choice is its popup's
         raise InvalidArgumentError(
             f"{node.ref} ({node.role}) has no text, value, toggle or choice to set: use click or type_text."
         )
@@ -225,16 +244,44 @@ class Elements:
         now = self._call(prop(node.bus, node.path, VALUE, "CurrentValue"))
         return f"set the value to {now:g}"
 
-    def _select(self, node: Node, value: str) -> str:
+    def _select(self, node: Node, value: str, combo: Node | None = None) -> str:
+        """Pick the choice named `value` among `node`'s items (or its popup's); `combo` is the element the
+        model named when `node` is its popup. Answers once the choice reads as taken."""
+        shown = combo or node
         items = self.children(node)
-        if len(items) == 1 and items[0].role in ("menu", "list", "list box"):  # GTK and Chromium keep items in a popup
+        if len(items) == 1 and items[0].role in _POPUPS:  # GTK keeps a combo box's items in a popup
             items = self.children(items[0])
         names = [item.name for item in items]
         index = best_match(names, value)
         if index is None:
-            raise InvalidArgumentError(f"{node.ref} has no choice {value!r}; its choices are: {', '.join(names)}.")
-        self._call(Call(node.bus, node.path, SELECTION, "SelectChild", "i", (index,)))
+            raise InvalidArgumentError(f"{shown.ref} has no choice {value!r}; its choices are: {', '.join(names)}.")
+        choice = items[index]
+        if not self._call(Call(node.bus, node.path, SELECTION, "SelectChild", "i", (index,))):
+            # Chromium's <select> refuses SelectChild; its option's own action picks it.
+            self.do_action(self.describe(choice.ref, choice.bus, choice.path), None)
+        deadline = time.monotonic() + _READ_BACK_S
+        while not self._chosen(choice, shown, names[index]):
+            if time.monotonic() >= deadline:
+                raise AccessibilityError(
+                    f"{shown.ref} did not take the choice {names[index]!r}: click it to open its list, "
+                    "then click the choice."
+                )
+            time.sleep(0.02)
         return f"selected {names[index]!r}"
+
+    def _chosen(self, choice: Node, shown: Node, name: str) -> bool:
+        """Chromium marks the option selected; a GTK combo box takes the choice's name instead."""
+        if "selected" in self.describe("", choice.bus, choice.path).states:
+            return True
+        return comparable(self.describe(shown.ref, shown.bus, shown.path).name) == comparable(name)
+
+    def _popup_with_choices(self, node: Node) -> Node | None:
+        """A combo box's one popup child, when it is the popup that holds the choice (Selection)."""
+        children = self.children(node)
+        if len(children) != 1 or children[0].role not in _POPUPS:
+            return None
+        popup = self.describe("", children[0].bus, children[0].path)
+        return popup if "Selection" in popup.interfaces else None
 
     def children(self, node: Node) -> list[Node]:
         """The object's children with role and name (also those not showing, as a closed menu's items)."""

@@ -6,6 +6,7 @@ from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 
+from cua_mcp.accessibility.elements import comparable
 from cua_mcp.accessibility.model import Node
 from cua_mcp.accessibility.roles import role_test, state_test, web_role
 from cua_mcp.accessibility.text_format import display_name
@@ -27,14 +28,16 @@ class Query:
         role = role_test(self.role) if self.role else None
         states = [state_test(s) for s in self.states]
         name = (self.name or "").strip().lower()
+        loose = comparable(self.name or "")
         text = (self.text or "").lower()
 
         def matches(node: Node) -> bool:
             if role is not None and not role(node):
                 return False
             if self.name is not None:
-                have = display_name(node).lower()
-                if (have != name) if self.name_exact else (name not in have):
+                have = display_name(node)
+                # Any case; dashes and spaces aside ("2007-365" finds "2007–365"), unless exact.
+                if (have.lower() != name) if self.name_exact else (loose not in comparable(have)):
                     return False
             if self.text and text not in (node.text or node.name).lower():
                 return False

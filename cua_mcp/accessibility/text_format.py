@@ -196,7 +196,7 @@ def value_of(node: Node) -> str:
     """A control's value after `=`: a field's text, a slider's or spin button's number."""
     if node.role in _VALUE_ROLES and node.value is not None:
         return f"= {node.value:g}"
-    text = (node.text or "").strip()
+    text = (node.text or "").replace("\ufffc", "").strip()  # embedded-object marks stand for children
     name = display_name(node)
     if not text or text == name or node.role == "spin button":
         return f"= {node.value:g}" if node.role == "spin button" and node.value is not None else ""

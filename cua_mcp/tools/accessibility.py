@@ -179,7 +179,9 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
                 "combobox, link, menuitem, tab, slider, spinbutton, cell, ... or AT-SPI's ('push button').",
             ),
         ] = None,
-        name: Annotated[str | None, Field(max_length=200, description="Substring of the name (any case).")] = None,
+        name: Annotated[
+            str | None, Field(max_length=200, description="Part of the name: any case, dashes and spaces ignored.")
+        ] = None,
         text: Annotated[str | None, Field(max_length=200, description="Substring of the text content.")] = None,
         states: Annotated[
             list[str],
@@ -226,7 +228,9 @@ def register(tools: ToolRegistrar, a11y: Accessibility) -> None:
     async def wait_for(
         ref: Annotated[str | None, Field(max_length=24, description="Wait on this element.")] = None,
         role: Annotated[str | None, Field(max_length=60, description="A role in any spelling, as for find.")] = None,
-        name: Annotated[str | None, Field(max_length=200, description="Substring of the name (any case).")] = None,
+        name: Annotated[
+            str | None, Field(max_length=200, description="Part of the name: any case, dashes and spaces ignored.")
+        ] = None,
         text: Annotated[str | None, Field(max_length=200)] = None,
         name_exact: Annotated[bool, Field(description="Match the whole name (any case).")] = False,
         until: Annotated[Literal["appears", "disappears", "enabled", "text_contains"], Field()] = "appears",
