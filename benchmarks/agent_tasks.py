@@ -157,9 +157,16 @@ def _type_path(agent: Agent, path: Path, dialog: str) -> None:
     agent("press_keys", {"keys": "Return"})
     agent("screenshot")
     # Typing a path plus Return can leave the dialog open (its completion popup takes the Return).
-    if any(w["title"] == dialog for w in agent.oracle("list_windows", {})["windows"]):
+    try:
+        wait_until(lambda: not _showing(agent, dialog), timeout=3, what=f"{dialog!r} to close")
+    except AssertionError:
         agent("press_keys", {"keys": "Return"})
         agent("screenshot")
+
+
+def _showing(agent: Agent, title: str) -> bool:
+    """Whether a window of this title is on screen: what the model reads off its screenshot."""
+    return any(w["title"] == title for w in agent.oracle("list_windows", {})["windows"])
 
 
 def _read_ref(agent: Agent, **filters: Any) -> str:
@@ -325,11 +332,13 @@ def _calc_setup(session: SandboxSession) -> None:
 
 
 def _calc_gui(agent: Agent, session: SandboxSession) -> None:
-    agent("screenshot")  # the cell cursor is on A1 of a new sheet
+    agent("screenshot")
+    agent("click", _centre(_find(agent, role="table cell", name="A1")))
     agent("type_text", {"text": "\n".join(FIGURES) + "\n=SUM(A1:A3)\n"})
     agent("press_keys", {"keys": "ctrl+shift+s"})
     agent("screenshot")
     _type_path(agent, _sheet(session), "Save")
+    wait_until(lambda: _showing(agent, "Confirm File Format"), timeout=20, what="the format question")
     agent("press_keys", {"keys": "Return"})  # keep the format? Its default button: Use Excel 2007-365!
     agent("screenshot")
 
@@ -343,8 +352,9 @@ def _keep_format(agent: Agent, answer: str, button: str) -> None:
 
 def _calc_refs(agent: Agent, session: SandboxSession) -> None:
     table = _ref(agent("find", {"role": "table"}), 'table "[^"]*"')
-    for row, value in enumerate([*FIGURES, "=SUM(A1:A3)"], start=1):
-        agent("set_value", {"ref": f"{table}:A{row}", "value": value})
+    typed = agent("type_text", {"ref": f"{table}:A1", "text": "\n".join(FIGURES) + "\n=SUM(A1:A3)\n"})
+    if "Typed" not in typed:
+        raise AssertionError(f"typing into the sheet failed:\n{typed}")
     agent("menu_select", {"path": "File > Save As..."})
     _keep_format(agent, agent("file_dialog", {"path": str(_sheet(session))}), "Use Excel 2007-365")
 
@@ -377,6 +387,7 @@ def _writer_gui(agent: Agent, session: SandboxSession) -> None:
     agent("press_keys", {"keys": "ctrl+shift+s"})
     agent("screenshot")
     _type_path(agent, _document(session), "Save")
+    wait_until(lambda: _showing(agent, "Confirm File Format"), timeout=20, what="the format question")
     agent("press_keys", {"keys": "Return"})  # keep the format? Its default button: Use Word 2007-365!
     agent("screenshot")
 
@@ -428,9 +439,10 @@ def _form_gui(agent: Agent, session: SandboxSession) -> None:
     for label in ("Name", "Email"):
         agent("click", _centre(_find(agent, role="textbox", name=label)))
         agent("type_text", {"text": ORDER[label.lower()]})
-    agent("click", _centre(_find(agent, role="combobox", name="Size")))
+    agent("click", _centre(_find(agent, role="combobox", name="Size")))  # its list opens on Small
     agent("screenshot")
-    agent("click", _centre(_find(agent, role="option", name="Large")))
+    agent("press_keys", {"keys": "Down", "repeat": 2})
+    agent("press_keys", {"keys": "Return"})
     agent("click", _centre(_find(agent, role="checkbox", name="Gift wrap")))
     agent("screenshot")
     agent("click", _centre(_find(agent, role="button", name="Send order")))

@@ -243,3 +243,27 @@ def test_text_that_only_repeats_its_holder_is_folded_into_its_line():
     button = node("push button", "Cancel all", children=[node("label", "all")])
     names = [(line.node.role, line.node.name) for line in text_format.select([heading, button], "interactive")]
     assert names == [("heading", "Order form"), ("push button", "Cancel all"), ("label", "all")]
+
+
+def test_a_label_its_control_already_names_is_left_out_and_what_it_held_moves_up():
+    field = node("entry", "Name")
+    web_label = node("label", "", text="Name ", children=[node("static", "Name "), field])
+    beside = [node("label", "Email:"), node("entry", "Email:")]
+    other = [node("label", "Total: 5"), node("push button", "Total")]
+    form = node("document web", "Order", children=[web_label, *beside, *other])
+    lines = [(line.node.role, line.node.name, line.depth) for line in text_format.select([form], "interactive")]
+    assert lines == [
+        ("document web", "Order", 0),
+        ("entry", "Name", 1),
+        ("entry", "Email:", 1),
+        ("label", "Total: 5", 1),
+        ("push button", "Total", 1),
+    ]
+
+
+def test_a_menu_bar_zero_pixels_high_is_left_out():
+    shown = node("menu bar", "", box=(0, 19, 1896, 25), children=[node("menu", "File", box=(0, 19, 39, 25))])
+    ghost = node("menu bar", "", box=(0, 44, 1920, 0), children=[node("menu", "File", box=(0, 44, 35, 19))])
+    window = node("frame", "Calc", children=[shown, ghost])
+    files = [line.node.box for line in text_format.select([window], "interactive") if line.node.name == "File"]
+    assert files == [(0, 19, 39, 25)]

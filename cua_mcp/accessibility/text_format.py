@@ -95,6 +95,8 @@ def select(
     application lines are left out (a window's snapshot names its app in its header)."""
 
     def visit(node: Node, depth: int, context: str) -> Iterator[Line]:
+        if mode != "all" and _ghost_menu_bar(node):
+            return
         shown = (mode == "all" or interesting(node)) and (keep is None or keep(node) or node.role in WINDOW_ROLES)
         # Text inside a control or paragraph that already carries its words adds nothing (a GTK 4 button's
         # label, a web heading's or link's static text).
@@ -107,11 +109,42 @@ def select(
             yield from visit(child, depth + 1 if shown else depth, words)
 
     for root in roots:
-        if app_lines:
-            yield from _without_repeats(visit(root, 0, ""))
-        else:
-            for window in root.children:
-                yield from _without_repeats(visit(window, 0, ""))
+        for top in [root] if app_lines else root.children:
+            kept = _without_repeats(visit(top, 0, ""))
+            yield from kept if mode == "all" else _without_echoed_labels(list(kept))
+
+
+def _without_echoed_labels(lines: list[Line]) -> Iterator[Line]:
+    """Drop a label whose words the next line, the control it labels, carries as its name (a web form's
+    <label> around its input, a GTK label beside its entry): that line already says them. What the label
+    held moves up a level."""
+    dropped: list[int] = []  # depths of dropped labels above the current line
+    for i, line in enumerate(lines):
+        while dropped and dropped[-1] >= line.depth:
+            dropped.pop()
+        if i + 1 < len(lines) and _labels(line, lines[i + 1]):
+            dropped.append(line.depth)
+            continue
+        yield Line(line.node, line.depth - len(dropped)) if dropped else line
+
+
+def _labels(label: Line, control: Line) -> bool:
+    if label.node.role not in _PLAIN_TEXT or "editable" in label.node.states:
+        return False
+    if control.depth not in (label.depth, label.depth + 1) or control.node.role not in CONTROL_ROLES:
+        return False
+    words = _label_words(display_name(label.node) or label.node.text or "")
+    return bool(words) and words == _label_words(display_name(control.node))
+
+
+def _label_words(text: str) -> str:
+    return text.strip().rstrip(":").strip().casefold()
+
+
+def _ghost_menu_bar(node: Node) -> bool:
+    """LibreOffice keeps its own menu bar, zero pixels high, under the toolkit's: the same menus again,
+    at places where clicks land on the toolbar."""
+    return node.role == "menu bar" and node.box is not None and (node.box[2] <= 0 or node.box[3] <= 0)
 
 
 def _repeats(node: Node, context: str) -> bool:

@@ -368,12 +368,13 @@ _CHROMIUM = frozenset({"chromium", "chromium-browser", "google-chrome", "google-
 
 def accessible_argv(argv: list[str]) -> list[str]:
     """Flags some apps need to show up in the accessibility tree. Chromium exports its web content
-    only with --force-renderer-accessibility, and as root it starts only with --no-sandbox."""
+    only with --force-renderer-accessibility, and as root it starts only with --no-sandbox (then
+    --test-type keeps the warning bar about that flag out of every snapshot and screenshot)."""
     if Path(argv[0]).name not in _CHROMIUM:
         return argv
     extra = ["--force-renderer-accessibility"]
     if os.geteuid() == 0:
-        extra.append("--no-sandbox")
+        extra += ["--no-sandbox", "--test-type"]
     return [argv[0], *[flag for flag in extra if flag not in argv], *argv[1:]]
 
 
