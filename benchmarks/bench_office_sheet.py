@@ -27,6 +27,7 @@ from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.apps.office import Office
 from cua_mcp.sandbox.desktop import Desktop
 from cua_mcp.sandbox.session import SandboxConfig
+from tests.support.desktop import as_desktop_user
 
 ROWS = [["item", "qty", "price", "total", *(f"c{i}" for i in range(8))]] + [
     [f"item{r}", r, r * 1.25, f"=B{r + 1}*C{r + 1}", *(f"{r}.{c}" for c in range(8))] for r in range(1, 40)
@@ -107,8 +108,11 @@ async def measure(runs: int) -> str:
         atspi_times, atspi_roots = await timed(walked, max(3, runs // 4))
         assert cells_of(uno_roots) == cells_of(atspi_roots), "the two snapshots disagree on the cells"
         r0, c0, r1, c1 = visible_range(uno_roots)
-        walk = subprocess.run(
-            [sys.executable, "-c", PYATSPI_WALK, *map(str, (r0, c0, r1, c1, max(3, runs // 4)))],
+        assert desktop.session is not None
+        walk = subprocess.run(  # as the apps' user: pyatspi reads an app's tree only as its own user
+            as_desktop_user(
+                desktop.session, [sys.executable, "-c", PYATSPI_WALK, *map(str, (r0, c0, r1, c1, max(3, runs // 4)))]
+            ),
             env=desktop.app_env,
             capture_output=True,
             text=True,

@@ -3,6 +3,7 @@ with real readers (openpyxl, odfpy, python-docx, python-pptx). One soffice for t
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -231,6 +232,31 @@ def test_a_killed_libreoffice_gives_an_error_and_office_open_starts_a_new_one(cl
     )
     assert "Opened" in call_text(client, "office_open", {"new": "calc"})
     assert "Sheet1" in call_text(client, "calc_info")
+
+
+def test_a_hung_libreoffice_times_out_with_how_to_restart_while_the_server_keeps_serving(client):
+    call_text(client, "office_open", {"new": "calc"})
+    hung = soffice_pids(client.server_pid)
+    assert hung, "the server's soffice.bin was not found"
+    for pid in hung:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        answer: dict = {}
+        call = threading.Thread(target=lambda: answer.update(r=client.call_raw("calc_info", {}, timeout=120)))
+        call.start()
+        threading.Event().wait(2)  # the call waits on the stopped soffice; other calls go on meanwhile
+        assert "window" in client.text("list_windows", {}, timeout=20)
+        call.join(120)
+        message = error_text(answer["r"])
+        assert answer["r"].is_error and "busy or hung" in message and "restart=true" in message, message
+        assert "Opened" in call_text(client, "office_open", {"new": "calc", "restart": True})
+        assert "Sheet1" in call_text(client, "calc_info")
+        gone = lambda: all(not Path(f"/proc/{pid}").exists() for pid in hung)  # noqa: E731
+        wait_until(gone, timeout=15, what="the hung soffice to be ended, not left behind")
+    finally:
+        for pid in hung:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
 
 
 def sheet_grid(snapshot_text: str) -> tuple[str, dict[str, str]]:

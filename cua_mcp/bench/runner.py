@@ -282,8 +282,9 @@ class Executor(Protocol):
 class LocalExecutor:
     """Up to `parallel` tasks at once on this machine, each on its own sandbox desktop.
 
-    With more than one at a time, each task runs in a fresh process of its own: the tasks then use
-    every core for their Python work, and a task that crashes its process costs only itself."""
+    With more than one at a time, the tasks run in `parallel` worker processes, so they use every core
+    for their Python work; a worker runs one task after another (each on a fresh desktop), which spares
+    each task the 1.5 s of CPU a new process spends importing the server."""
 
     def __init__(self, parallel: int = 1, on_start: Callable[[Task], None] | None = None) -> None:
         self.parallel = max(1, parallel)
@@ -293,7 +294,7 @@ class LocalExecutor:
         queue: asyncio.Queue[TaskResult] = asyncio.Queue()
         slots = asyncio.Semaphore(self.parallel)
         pool = (
-            ProcessPoolExecutor(self.parallel, mp_context=multiprocessing.get_context("spawn"), max_tasks_per_child=1)
+            ProcessPoolExecutor(self.parallel, mp_context=multiprocessing.get_context("spawn"))
             if self.parallel > 1
             else None
         )
