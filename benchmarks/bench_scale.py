@@ -4,7 +4,7 @@
 
 Runs the suite with the replay agent through `cua-mcp bench run` at each `--parallel`, and prints per run
 the wall time and the per-step latency an agent sees (a call's round trip: server time plus client time,
-from results.json) at p50 and p90; the largest --parallel whose p90 stays under twice that of
+from results.json, pauses a solution asks for left out) at p50 and p90; the largest --parallel whose p90 stays under twice that of
 --parallel 1 is what the machine sustains. With `--ray`, it then starts a two-node Ray cluster on this
 machine (each node one desktop, as the tests do) and runs the suite on it, beside a local run with
 --parallel 2 (the same two desktops), to compare wall times.
@@ -37,9 +37,7 @@ def _run(out: Path, tasks: str, only: list[str], *args: str) -> dict:
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(argv)} failed:\n{done.stdout}\n{done.stderr}")
     [run] = json.loads((out / "results.json").read_text())["runs"]
-    steps = sorted(
-        (s["server_ms"] or 0) + (s["client_ms"] or 0) for t in run["tasks"] for s in t["steps"] if s["server_ms"]
-    )
+    steps = step_latencies(run)
     passed = sum(t["status"] == "passed" for t in run["tasks"])
     return {
         "wall_s": wall,
@@ -49,6 +47,20 @@ def _run(out: Path, tasks: str, only: list[str], *args: str) -> dict:
         "p90": steps[int(0.9 * len(steps))] if steps else 0.0,
         "nodes": len({t.get("node") for t in run["tasks"] if t.get("node")}),
     }
+
+
+# Pauses a task's solution asks for: the tool takes as long as it is told, which is not latency.
+_PAUSES = frozenset({"wait", "wait_for"})
+
+
+def step_latencies(run: dict) -> list[float]:
+    """Each step's round trip as the agent saw it (server time plus client time), pauses left out, sorted."""
+    return sorted(
+        (s["server_ms"] or 0) + (s["client_ms"] or 0)
+        for t in run["tasks"]
+        for s in t["steps"]
+        if s["server_ms"] and s["tool"] not in _PAUSES
+    )
 
 
 def main() -> None:
