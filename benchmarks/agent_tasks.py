@@ -335,11 +335,17 @@ def _calc_gui(agent: Agent, session: SandboxSession) -> None:
     agent("screenshot")
     agent("click", _centre(_find(agent, role="table cell", name="A1")))
     agent("type_text", {"text": "\n".join(FIGURES) + "\n=SUM(A1:A3)\n"})
+    _save_as_gui(agent, _sheet(session))
+
+
+def _save_as_gui(agent: Agent, path: Path) -> None:
+    """LibreOffice's Save As by keys, then "keep the format?" answered with its default button (Use Excel
+    / Word 2007-365), each step looked at first."""
     agent("press_keys", {"keys": "ctrl+shift+s"})
     agent("screenshot")
-    _type_path(agent, _sheet(session), "Save")
+    _type_path(agent, path, "Save")
     wait_until(lambda: _showing(agent, "Confirm File Format"), timeout=20, what="the format question")
-    agent("press_keys", {"keys": "Return"})  # keep the format? Its default button: Use Excel 2007-365!
+    agent("press_keys", {"keys": "Return"})
     agent("screenshot")
 
 
@@ -384,12 +390,7 @@ def _writer_gui(agent: Agent, session: SandboxSession) -> None:
     agent("type_text", {"text": HEADLINE})
     agent("press_keys", {"keys": "ctrl+a"})
     agent("press_keys", {"keys": "ctrl+b"})
-    agent("press_keys", {"keys": "ctrl+shift+s"})
-    agent("screenshot")
-    _type_path(agent, _document(session), "Save")
-    wait_until(lambda: _showing(agent, "Confirm File Format"), timeout=20, what="the format question")
-    agent("press_keys", {"keys": "Return"})  # keep the format? Its default button: Use Word 2007-365!
-    agent("screenshot")
+    _save_as_gui(agent, _document(session))
 
 
 def _writer_refs(agent: Agent, session: SandboxSession) -> None:

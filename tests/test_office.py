@@ -9,7 +9,9 @@ import re
 import signal
 import threading
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import docx
 import openpyxl
@@ -212,8 +214,10 @@ def test_saving_outside_the_workspace_or_through_a_symlink_is_refused(client, wo
     assert "outside the workspace" in client.error("office_open", {"path": "/etc/passwd"})
 
 
-def test_a_killed_libreoffice_gives_an_error_and_office_open_starts_a_new_one(client):
-    call_text(client, "office_open", {"new": "writer"})
+def stopped_during_a_call(client, document: str, restart: bool = False) -> tuple[set[int], Callable[[], Any]]:
+    """The server's soffice stopped (SIGSTOP) while a `calc_info` call waits on it: its pids, and a
+    function that waits for that call's result."""
+    call_text(client, "office_open", {"new": document, "restart": restart})
     pids = soffice_pids(client.server_pid)
     assert pids, "the server's soffice.bin was not found"
     for pid in pids:
@@ -222,41 +226,22 @@ def test_a_killed_libreoffice_gives_an_error_and_office_open_starts_a_new_one(cl
     call = threading.Thread(target=lambda: answer.update(r=client.call_raw("calc_info", {}, timeout=120)))
     call.start()
     threading.Event().wait(2)  # the call is under way, waiting on the stopped soffice
+
+    def result() -> Any:
+        call.join(120)
+        return answer["r"]
+
+    return pids, result
+
+
+def test_a_killed_libreoffice_gives_an_error_and_office_open_starts_a_new_one(client):
+    pids, result = stopped_during_a_call(client, "writer")
     for pid in pids:
         os.kill(pid, signal.SIGKILL)
-    call.join(120)
-    assert (
-        answer["r"].is_error
-        and "quit or crashed" in error_text(answer["r"])
-        and "office_open" in error_text(answer["r"])
-    )
+    answer = result()
+    assert answer.is_error and "quit or crashed" in error_text(answer) and "office_open" in error_text(answer)
     assert "Opened" in call_text(client, "office_open", {"new": "calc"})
     assert "Sheet1" in call_text(client, "calc_info")
-
-
-def test_a_hung_libreoffice_times_out_with_how_to_restart_while_the_server_keeps_serving(client):
-    call_text(client, "office_open", {"new": "calc"})
-    hung = soffice_pids(client.server_pid)
-    assert hung, "the server's soffice.bin was not found"
-    for pid in hung:
-        os.kill(pid, signal.SIGSTOP)
-    try:
-        answer: dict = {}
-        call = threading.Thread(target=lambda: answer.update(r=client.call_raw("calc_info", {}, timeout=120)))
-        call.start()
-        threading.Event().wait(2)  # the call waits on the stopped soffice; other calls go on meanwhile
-        assert "window" in client.text("list_windows", {}, timeout=20)
-        call.join(120)
-        message = error_text(answer["r"])
-        assert answer["r"].is_error and "busy or hung" in message and "restart=true" in message, message
-        assert "Opened" in call_text(client, "office_open", {"new": "calc", "restart": True})
-        assert "Sheet1" in call_text(client, "calc_info")
-        gone = lambda: all(not Path(f"/proc/{pid}").exists() for pid in hung)  # noqa: E731
-        wait_until(gone, timeout=15, what="the hung soffice to be ended, not left behind")
-    finally:
-        for pid in hung:
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(pid, signal.SIGKILL)
 
 
 def sheet_grid(snapshot_text: str) -> tuple[str, dict[str, str]]:
@@ -306,3 +291,20 @@ def test_a_sheet_snapshot_reads_cells_through_uno_as_atspi_would(client, session
     assert client.call("read_text", {"ref": ref})["text"] == "Bergen"
     client.call("click", {"ref": ref})
     assert "Sheet1.B4" in call_text(client, "calc_info")
+
+
+def test_a_hung_libreoffice_times_out_with_how_to_restart_while_the_server_keeps_serving(client):
+    hung, result = stopped_during_a_call(client, "calc", restart=True)
+    try:
+        assert "window" in client.text("list_windows", {}, timeout=20)  # other calls go on meanwhile
+        answer = result()
+        message = error_text(answer)
+        assert answer.is_error and "busy or hung" in message and "restart=true" in message, message
+        assert "Opened" in call_text(client, "office_open", {"new": "calc", "restart": True})
+        assert "Sheet1" in call_text(client, "calc_info")
+        gone = lambda: all(not Path(f"/proc/{pid}").exists() for pid in hung)  # noqa: E731
+        wait_until(gone, timeout=15, what="the hung soffice to be ended, not left behind")
+    finally:
+        for pid in hung:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
