@@ -29,7 +29,7 @@ from cua_mcp.apps.office.instance import QUIET_PROFILE
 from cua_mcp.sandbox.session import SandboxSession
 from tests.support.apps import home_file
 from tests.support.desktop import atspi, wait_for_app, wait_until
-from tests.support.mcp_client import BlockingClient, error_text
+from tests.support.mcp_client import BlockingClient, error_text, model_text
 from tests.support.web_form import WebForm, web_form
 from tests.support.x11 import active_window, wm_state
 
@@ -58,7 +58,7 @@ class Agent:
     def __call__(self, tool: str, arguments: dict[str, Any] | None = None) -> str:
         result = self.client.call_raw(tool, arguments or {}, timeout=120)
         self.tally.calls += 1
-        text = "\n".join(c.text for c in result.content if c.type == "text")
+        text = model_text(result)
         self.tally.chars += len(text)
         self.tally.bytes += len(text.encode())
         for image in (c for c in result.content if c.type == "image"):

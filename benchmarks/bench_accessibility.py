@@ -169,20 +169,20 @@ def sizes(snap: Snapshot, desktop: Desktop, table: str, rows: list[list[str]]) -
     grid_shown = any(line.lstrip().startswith("cells ") and " show; " in line for line in printed)
     folded = _folded(snap, printed, desktop)
     # A label whose words a control's line carries as its name is left out of the snapshot (see text_format).
-    control_names = {_words(m[1]) for m in re.finditer(r'^\s*\w+ "((?:[^"\\]|\\.)*)" \[ref=', ours, re.M)}
+    control_names = {
+        text_format.label_words(m[1]) for m in re.finditer(r'^\s*\w+ "((?:[^"\\]|\\.)*)" \[ref=', ours, re.M)
+    }
     missing = []
     for tag, name, text in rows:
         role = tag.replace("-", " ")
         present = (role, name.strip()) in listed or (role, name.strip()) in folded
-        present = present or (role in ("label", "static") and _words(name or text) in control_names - {""})
+        present = present or (
+            role in ("label", "static") and text_format.label_words(name or text) in control_names - {""}
+        )
         if present or (role == "table cell" and not text and grid_shown):
             continue
         missing.append(f"{role} {name!r}")
     return len(ours), len(table), missing
-
-
-def _words(text: str) -> str:
-    return text.strip().rstrip(":").strip().casefold()
 
 
 def _folded(snap: Snapshot, printed: set[str], desktop: Desktop) -> set[tuple[str, str]]:

@@ -31,7 +31,7 @@ from typing import Any
 
 from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
 from tests.support.desktop import wait_until
-from tests.support.mcp_client import BlockingClient, attached_server, error_text
+from tests.support.mcp_client import BlockingClient, attached_server, error_text, model_text
 from tests.support.web_form import WebForm, web_form
 
 EXPECTED = {
@@ -69,7 +69,7 @@ class Counted:
         self.tally.per_tool[name] = self.tally.per_tool.get(name, 0.0) + time.perf_counter() - started
         if result.is_error:
             raise SystemExit(f"{name}({arguments}) failed: {error_text(result)}")
-        text = "\n".join(c.text for c in result.content if c.type == "text")
+        text = model_text(result)
         self.tally.calls += 1
         self.tally.chars += len(text)
         self.tally.images += sum(1 for c in result.content if c.type == "image")

@@ -25,7 +25,7 @@ import openpyxl
 import pptx
 
 from cua_mcp.sandbox.session import SandboxConfig, SandboxSession
-from tests.support.mcp_client import McpServerProcess, attached_server
+from tests.support.mcp_client import McpServerProcess, attached_server, model_text
 
 VALUES = [(i * 7) % 23 + 1 for i in range(20)]
 STORY = ["The old cat slept.", "A cat is not a dog, said the cat.", "No cat today."]
@@ -50,7 +50,7 @@ class Run:
         result = self.client.call_raw(name, arguments or {}, timeout=240)
         self.ended = time.perf_counter()
         self.calls += 1
-        text = "\n".join(c.text for c in result.content if c.type == "text")
+        text = model_text(result)
         self.chars += len(text)
         self.images += sum(1 for c in result.content if c.type == "image")
         self.log.append(f"{name}: {'ERROR ' if result.is_error else ''}{text[:120]!r}")

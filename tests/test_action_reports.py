@@ -9,7 +9,7 @@ import pytest
 from PIL import Image, ImageChops
 
 from tests.support.desktop import mousepad_text, wait_until
-from tests.support.mcp_client import error_text
+from tests.support.mcp_client import error_text, model_text
 
 RUNS = 20
 
@@ -18,7 +18,7 @@ def act(client, name: str, arguments: dict) -> tuple[str, dict]:
     """Call an action; the text block the model reads, and the structured result."""
     result = client.call_raw(name, arguments)
     assert not result.is_error, error_text(result)
-    return "\n".join(c.text for c in result.content if c.type == "text"), result.structured_content
+    return model_text(result), result.structured_content
 
 
 def pixels(client) -> Image.Image:

@@ -8,7 +8,7 @@ import pytest
 
 from tests.support.apps import home_file
 from tests.support.desktop import atspi, mousepad_text, wait_until
-from tests.support.mcp_client import error_text
+from tests.support.mcp_client import error_text, model_text
 
 SAVES = 10
 
@@ -16,7 +16,7 @@ SAVES = 10
 def act(client, name: str, arguments: dict) -> str:
     result = client.call_raw(name, arguments, timeout=120)
     assert not result.is_error, f"{name}({arguments}): {error_text(result)}"
-    return "\n".join(c.text for c in result.content if c.type == "text")
+    return model_text(result)
 
 
 def failure(client, name: str, arguments: dict) -> str:

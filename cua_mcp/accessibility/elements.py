@@ -7,6 +7,7 @@ import time
 
 from cua_mcp.accessibility._dbus import AtspiBus, Call, CallFailed, prop, set_prop
 from cua_mcp.accessibility._vocab import role_name, states_from_bits
+from cua_mcp.accessibility.backend import clean_text
 from cua_mcp.accessibility.dbus_backend import ACC, COMPONENT, NULL_PATH, TABLE, TEXT, VALUE, _short
 from cua_mcp.accessibility.geometry import root_pane_shift
 from cua_mcp.accessibility.model import Node
@@ -25,7 +26,6 @@ _OFF = ("false", "0", "no", "off", "unchecked", "unselected")
 _TEXT_READ = 400  # characters of text read for an element's line; read_text gives all
 _READ_BACK_S = 1.0  # how long a toggled element may take to report its new state
 _POPUPS = ("menu", "list", "list box")
-_EMBEDDED = "\ufffc"  # where a child object sits in its parent's text
 _NOT_COMPARED = str.maketrans("", "", " -_\u2010\u2011\u2012\u2013\u2014\u2212")
 
 
@@ -71,10 +71,10 @@ class Elements:
             calls.append(prop(node.bus, node.path, VALUE, "CurrentValue"))
         results = self.bus.call_many(calls, self.timeout)
         if "Text" in node.interfaces and isinstance(results[0], str):
-            node.text = results[0]
+            node.text = clean_text(results[0])  # as a snapshot reads it
         if "Value" in node.interfaces and isinstance(results[-1], int | float):
             node.value = float(results[-1])
-        if node.role == "combo box" and not (node.text or "").replace(_EMBEDDED, "").strip():
+        if node.role == "combo box" and not (node.text or "").strip():
             node.text = self._current_choice(node)
         return node
 

@@ -133,11 +133,12 @@ def _labels(label: Line, control: Line) -> bool:
         return False
     if control.depth not in (label.depth, label.depth + 1) or control.node.role not in CONTROL_ROLES:
         return False
-    words = _label_words(display_name(label.node) or label.node.text or "")
-    return bool(words) and words == _label_words(display_name(control.node))
+    words = label_words(display_name(label.node) or label.node.text or "")
+    return bool(words) and words == label_words(display_name(control.node))
 
 
-def _label_words(text: str) -> str:
+def label_words(text: str) -> str:
+    """A label's words as compared with the name of the control it labels."""
     return text.strip().rstrip(":").strip().casefold()
 
 
@@ -229,7 +230,7 @@ def value_of(node: Node) -> str:
     """A control's value after `=`: a field's text, a slider's or spin button's number."""
     if node.role in _VALUE_ROLES and node.value is not None:
         return f"= {node.value:g}"
-    text = (node.text or "").replace("\ufffc", "").strip()  # embedded-object marks stand for children
+    text = (node.text or "").strip()
     name = display_name(node)
     if not text or text == name or node.role == "spin button":
         return f"= {node.value:g}" if node.role == "spin button" and node.value is not None else ""

@@ -227,3 +227,8 @@ def attached_server(
 
 def error_text(result: CallToolResult) -> str:
     return " ".join(c.text for c in result.content if c.type == "text")
+
+
+def model_text(result: CallToolResult) -> str:
+    """Every text block of a result, one after another, as the model reads them."""
+    return "\n".join(c.text for c in result.content if c.type == "text")
