@@ -18,6 +18,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from cua_mcp.accessibility.search import Query
 from cua_mcp.accessibility.service import Accessibility
 from cua_mcp.apps.office import Office
 from cua_mcp.sandbox.desktop import Desktop
@@ -56,7 +57,7 @@ async def _measure(backend: str, reads: int) -> None:
         idle = resident_mb(soffice)
         print(f"  20 s later: {idle:.0f} MB ({(idle - start) / reads:.1f} MB a read)")
         for _ in range(reads):
-            await a11y.find("soffice", "push button", None, None, [])
+            await a11y.find("soffice", Query(role="push button"))
         print(f"  after {reads} find(role='push button'): {resident_mb(soffice):.0f} MB")
         a11y.close()
     finally:
