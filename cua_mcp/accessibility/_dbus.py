@@ -22,13 +22,12 @@ from dataclasses import dataclass
 from typing import Any
 
 from jeepney import DBusAddress, MessageType, new_method_call
-from jeepney.bus import get_bus
-from jeepney.io.blocking import DBusConnection, open_dbus_connection, prep_socket
+from jeepney.io.blocking import DBusConnection, open_dbus_connection
 
 from cua_mcp.accessibility import _wire
+from cua_mcp.accessibility._app_socket import open_app_socket
 
 DEFAULT_TIMEOUT_S = 2.0
-_BATCH = 64  # pending replies past which reading waits a moment for more
 _PROPS = "org.freedesktop.DBus.Properties"
 
 
@@ -243,8 +242,6 @@ class Exchange:
             if remaining <= 0:
                 self._give_up()
                 break
-            if len(self._pending) > _BATCH:
-                time.sleep(0.001)  # let replies pile up: one read for many instead of a wake-up for each
             readable, writable, _ = select.select(
                 [link.sock for link in busy], [link.sock for link in busy if link.outbox], [], remaining
             )
@@ -335,13 +332,14 @@ class AtspiBus:
         self._direct.clear()
         self._conn.close()
 
-    def connect_direct(self, bus: str, address: str, timeout: float = 1.0) -> bool:
-        """Talk to app `bus` over its own socket from now on; False (and the bus it stays) when that fails."""
+    def connect_direct(self, bus: str, address: str, user: int | None = None, timeout: float = 1.0) -> bool:
+        """Talk to app `bus` (run by uid `user`) over its own socket from now on; False (and the bus
+        it stays) when that fails."""
         if bus in self._direct:
             return True
         try:
-            sock = prep_socket(get_bus(address), timeout=timeout)
-        except (OSError, TimeoutError, ValueError, StopIteration, RuntimeError):
+            sock = open_app_socket(address, user, timeout)
+        except (OSError, ValueError, StopIteration, RuntimeError):
             return False
         self._direct[bus] = _Link(sock, itertools.count(1))
         return True

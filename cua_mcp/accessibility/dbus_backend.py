@@ -47,6 +47,8 @@ TABLE = "org.a11y.atspi.Table"
 APPLICATION = "org.a11y.atspi.Application"
 _SCREEN = 0  # ATSPI_COORD_TYPE_SCREEN
 _MAX_WALK_DEPTH = 60
+_MENU_HOLDERS = frozenset({"menu bar", "menu"})
+_OPEN_MENU = frozenset({"selected", "expanded"})
 
 
 def _short(interfaces: list[str]) -> frozenset[str]:
@@ -74,6 +76,7 @@ class DbusBackend:
         self._names: dict[str, str] = {}  # so an app that stops answering can still be named
         self.direct = direct  # talk to apps over their own sockets when they offer one
         self._tried: set[str] = set()  # apps asked for a direct address
+        self._kinds = _Kinds()
 
     def _listen(self) -> None:
         """Register as an event listener: at-spi2-atk only serves its cache to a bus with listeners."""
@@ -124,13 +127,18 @@ class DbusBackend:
         new = [(bus, path) for bus, path in refs if bus not in self._tried]
         if not self.direct or not new:
             return
-        addresses = self.bus.call_many(
-            [Call(bus, path, APPLICATION, "GetApplicationBusAddress") for bus, path in new], self.timeout
-        )
-        for (bus, _), address in zip(new, addresses, strict=True):
+        calls: list[Call] = []
+        for bus, path in new:
+            calls += [
+                Call(bus, path, APPLICATION, "GetApplicationBusAddress"),
+                Call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
+                     "GetConnectionUnixUser", "s", (bus,)),
+            ]  # fmt: skip
+        results = self.bus.call_many(calls, self.timeout)
+        for (bus, _), address, user in zip(new, results[::2], results[1::2], strict=True):
             if isinstance(address, str) and address:
                 self._tried.add(bus)
-                self.bus.connect_direct(bus, address)
+                self.bus.connect_direct(bus, address, user if isinstance(user, int) else None)
             elif isinstance(address, CallFailed) and not address.timed_out:
                 self._tried.add(bus)  # the app offers no socket of its own
             # else an app still starting has no socket yet (an empty address): ask again next time
@@ -159,8 +167,8 @@ class DbusBackend:
                 answering.append(app)
         roots = [Node(a.bus, a.path, "application", a.name, frozenset()) for a in answering]
         # Windows come from the app itself, one level for every app at once: caches disagree on them.
-        _TreeRead(self.bus, self.timeout, self._gtk4, fill=False, depth_limit=1).walk(roots).run()
-        tree = _TreeRead(self.bus, self.timeout, self._gtk4, cells=cells)
+        _TreeRead(self.bus, self.timeout, self._gtk4, self._kinds, fill=False, depth_limit=1).walk(roots).run()
+        tree = _TreeRead(self.bus, self.timeout, self._gtk4, self._kinds, cells=cells)
         for app, root in zip(answering, roots, strict=True):
             if pick is not None:
                 root.children = pick(app, root.children)
@@ -177,6 +185,23 @@ class DbusBackend:
         return roots, notes
 
 
+class _Kinds:
+    """Each object's role and interfaces, asked once: they do not change for an object path (libatspi
+    caches them too). Bounded: past the limit it starts over."""
+
+    def __init__(self, limit: int = 50_000) -> None:
+        self.limit = limit
+        self._known: dict[tuple[str, str], tuple[str, frozenset[str]]] = {}
+
+    def get(self, ref: tuple[str, str]) -> tuple[str, frozenset[str]] | None:
+        return self._known.get(ref)
+
+    def remember(self, ref: tuple[str, str], kind: tuple[str, frozenset[str]]) -> None:
+        if len(self._known) >= self.limit:
+            self._known.clear()
+        self._known[ref] = kind
+
+
 class _TreeRead:
     """One read's calls, all in one exchange, each asked as soon as what it needs is in: a node's
     children, their states, the attributes of those that show (and their children), their extents,
@@ -188,6 +213,7 @@ class _TreeRead:
         bus: AtspiBus,
         timeout: float,
         gtk4: set[str],
+        kinds: _Kinds,
         fill: bool = True,
         depth_limit: int = _MAX_WALK_DEPTH,
         cells: bool = True,
@@ -196,6 +222,7 @@ class _TreeRead:
         self.bus = bus
         self.timeout = timeout
         self.gtk4 = gtk4  # apps whose SHOWING state is unreliable
+        self.kinds = kinds
         self.filling = fill
         self.depth_limit = depth_limit
         self.cells = cells  # the visible cells of tables that manage their descendants
@@ -250,51 +277,65 @@ class _TreeRead:
         refs = [ref for ref in refs if ref[1] != NULL_PATH]
         slots: list[Node | None] = [None] * len(refs)
         self._placed.append((parent, slots))
+        in_menus = parent.role in _MENU_HOLDERS
 
         def state(i: int, bits: Any) -> None:
             if not isinstance(bits, CallFailed):
                 states = states_from_bits(bits)
                 if shown(states, refs[i][0] in self.gtk4):
-                    self._describe(refs[i], states, slots, i, depth + 1)
+                    self._describe(refs[i], states, slots, i, depth + 1, in_menus)
 
         self.exchange.add([Call(bus, path, ACC, "GetState") for bus, path in refs], state)
 
     def _describe(
-        self, ref: tuple[str, str], states: frozenset[str], slots: list[Node | None], i: int, depth: int
+        self,
+        ref: tuple[str, str],
+        states: frozenset[str],
+        slots: list[Node | None],
+        i: int,
+        depth: int,
+        in_menus: bool = False,
     ) -> None:
-        """Role, name and interfaces of a child that shows (and its children, or its count if it manages them)."""
+        """Role, name and interfaces of a child that shows (and its children, or its count if it manages
+        them). The items of a closed menu in a menu bar never show: their states are not asked
+        (LibreOffice's two menu bars hold about 600)."""
         bus, path = ref
         manages = MANAGES_DESCENDANTS_NAME in states
         deeper = depth < self.depth_limit
-        calls = [Call(bus, path, ACC, "GetRole"), prop(bus, path, ACC, "Name"), Call(bus, path, ACC, "GetInterfaces")]
+        kind = self.kinds.get(ref)
+        calls = [prop(bus, path, ACC, "Name")]
+        if kind is None:
+            calls += [Call(bus, path, ACC, "GetRole"), Call(bus, path, ACC, "GetInterfaces")]
         if manages:
             calls.append(prop(bus, path, ACC, "ChildCount"))
         elif deeper:
             calls.append(Call(bus, path, ACC, "GetChildren"))
 
         def built(results: list[Any]) -> None:
-            role, name, ifaces = results[:3]
-            if isinstance(role, CallFailed):
-                return
-            node = Node(
-                bus,
-                path,
-                role_name(role),
-                name if isinstance(name, str) else "",
-                states,
-                _short(ifaces) if isinstance(ifaces, list) else frozenset(),
-            )
-            if manages and isinstance(results[3], int):
-                node.omitted_children = results[3]
+            name, last = results[0], results[-1]
+            known = kind
+            if known is None:
+                role, ifaces = results[1:3]
+                if isinstance(role, CallFailed):
+                    return
+                known = (role_name(role), _short(ifaces) if isinstance(ifaces, list) else frozenset())
+                if isinstance(ifaces, list):
+                    self.kinds.remember(ref, known)
+            elif isinstance(name, CallFailed):
+                return  # gone since it was last seen
+            node = Node(bus, path, known[0], name if isinstance(name, str) else "", states, known[1])
+            if manages and isinstance(last, int):
+                node.omitted_children = last
             slots[i] = node
             if self.filling:
                 self._fill(node)
-            if not deeper or _manages_many(node):
+            closed_menu = in_menus and node.role == "menu" and not states & _OPEN_MENU
+            if not deeper or _manages_many(node) or closed_menu:
                 return
             if manages:  # a small managed set: its children were not asked with the rest
                 self._ask_children(node, depth)
             else:
-                self._got_children(node, results[3], depth)
+                self._got_children(node, last, depth)
 
         self.exchange.add_group(calls, built)
 

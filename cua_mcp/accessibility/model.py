@@ -43,9 +43,13 @@ class Node:
         return self.bus, self.path
 
     def walk(self, depth: int = 0) -> Iterator[tuple[Node, int]]:
-        yield self, depth
-        for child in self.children:
-            yield from child.walk(depth + 1)
+        """This node and its descendants, depth first, with their depths. A stack, not nested
+        generators: each node of a deep tree would otherwise pass through one generator per level."""
+        stack = [(self, depth)]
+        while stack:
+            node, at = stack.pop()
+            yield node, at
+            stack.extend((child, at + 1) for child in reversed(node.children))
 
 
 @dataclass
