@@ -293,6 +293,34 @@ def test_a_sheet_snapshot_reads_cells_through_uno_as_atspi_would(client, session
     assert "Sheet1.B4" in call_text(client, "calc_info")
 
 
+def uno_helper_pids(server_pid: int) -> set[int]:
+    found = set()
+    for pid in descendants(server_pid):
+        with contextlib.suppress(OSError):
+            if b"uno_helper.py" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.add(pid)
+    return found
+
+
+def test_a_hung_uno_helper_leaves_the_sheet_snapshot_its_cells_read_over_atspi(client):
+    # The document of the test above is still the focused window.
+    assert "Sheet1" in call_text(client, "calc_info")
+    helpers = uno_helper_pids(client.server_pid)
+    assert helpers
+    for pid in helpers:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        text = client.text("snapshot", {"max_nodes": 3000}, timeout=120)
+    finally:
+        for pid in helpers:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGCONT)
+    _, cells = sheet_grid(text)
+    assert cells["B4"] == "Bergen" and cells["C5"] == "1000000", text[:3000]
+    assert "could not read the visible cells" not in text
+    assert "Sheet1" in call_text(client, "calc_info")  # a new helper connects for the next call
+
+
 def test_a_hung_libreoffice_times_out_with_how_to_restart_while_the_server_keeps_serving(client):
     hung, result = stopped_during_a_call(client, "calc", restart=True)
     try:

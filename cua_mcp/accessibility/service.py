@@ -126,20 +126,25 @@ class Accessibility:
         `cells=False` leaves out the visible cells of spreadsheets (see `Backend.read`)."""
         windows = await self.desktop.list_windows()
         snap, held = await self._run(lambda: self._read(scope, windows, cells))
-        if held:
-            snap.notes += await fill_sheets(held, self.sheets)  # type: ignore[arg-type]
+        if held and await fill_sheets(held, self.sheets):  # type: ignore[arg-type]
+            # The app's own API did not answer for a sheet (busy, hung, or a state it cannot read):
+            # its cells come over AT-SPI instead, as for an instance the server did not start.
+            snap, held = await self._run(lambda: self._read(scope, windows, cells, sheets=False))
         for node, _ in snap.nodes():
             if not from_source(node):
                 node.ref = self.refs.ref_for(node.bus, node.path)
         address_cells(held)
         return snap
 
-    def _read(self, scope: str, windows: list[WindowInfo], cells: bool) -> tuple[Snapshot, list[Node]]:
-        """The snapshot, and the roots of apps whose sheets' cells are left to `self.sheets`."""
+    def _read(
+        self, scope: str, windows: list[WindowInfo], cells: bool, sheets: bool = True
+    ) -> tuple[Snapshot, list[Node]]:
+        """The snapshot, and the roots of apps whose sheets' cells are left to `self.sheets` (none
+        when `sheets` is False)."""
         assert self._backend is not None
         apps = self._backend.applications()
         chosen, pick, label = _resolve_scope(scope, apps, windows)
-        held = [a for a in chosen if cells and self.sheets is not None and self.sheets.holds(a.pid)]
+        held = [a for a in chosen if cells and sheets and self.sheets is not None and self.sheets.holds(a.pid)]
         roots, notes = self._backend.read([a for a in chosen if a not in held], pick, cells)
         held_roots: list[Node] = []
         if held:

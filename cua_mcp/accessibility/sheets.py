@@ -87,8 +87,9 @@ def fill_table(table: Node, cells: VisibleCells) -> None:
 
 
 async def fill_sheets(roots: list[Node], source: SheetSource) -> list[str]:
-    """Fill the managing tables of these app roots' windows from `source`; notes on what failed."""
-    notes = []
+    """Fill the managing tables of these app roots' windows from `source`; the titles of the windows
+    it could not read."""
+    unread = []
     for root in roots:
         for window in root.children:
             tables = managing_tables(window)
@@ -96,7 +97,7 @@ async def fill_sheets(roots: list[Node], source: SheetSource) -> list[str]:
                 continue
             cells = await source.visible_cells(window.name)
             if cells is None:
-                notes.append(f"could not read the visible cells of {window.name!r} through LibreOffice")
+                unread.append(window.name)
                 continue
             fill_table(tables[0], cells)  # a Calc window shows one sheet
-    return notes
+    return unread
