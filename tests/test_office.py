@@ -192,6 +192,26 @@ def test_impress_three_slides_saved_as_pptx(client, workspace):
     ]
 
 
+def test_typed_lines_are_paragraphs_in_impress_outline_text(client):
+    # LibreOffice lost a Return typed in the same burst as the text before it (its autocorrection runs
+    # a moment after typing stops): "Up 10%New customers".
+    call_text(client, "office_open", {"new": "impress"})
+    new_slide = wait_until(
+        lambda: client.call("find", {"role": "push button", "name": "New Slide"})["elements"], timeout=60, what="it"
+    )
+    client.call("click", {"ref": new_slide[0]["ref"]})
+    client.call("press_keys", {"keys": "Escape"})  # the button took the keyboard focus
+    title = wait_until(lambda: client.call("find", {"name": "PresentationTitle"})["elements"], what="the title")
+    client.call("click", {"ref": title[0]["ref"]})
+    client.call("type_text", {"text": "Sales"})
+    outline = client.call("find", {"name": "PresentationOutliner"})["elements"]
+    client.call("click", {"ref": outline[0]["ref"]})
+    assert "Typed 20 characters" in client.text("type_text", {"text": "Up 10%\nNew customers"})
+    client.call("press_keys", {"keys": "Escape"})
+    info = call_text(client, "impress_info")
+    assert "titletext: 'Sales'" in info and "'Up 10%\\nNew customers'" in info, info
+
+
 def test_launch_opens_its_window_in_the_instance_the_tools_drive(client):
     before = client.call("office_info")["documents"]
     client.call("launch", {"app": "libreoffice-writer"}, timeout=180)

@@ -70,7 +70,8 @@ def register(tools: ToolRegistrar, desktop: Desktop, a11y: Accessibility | None,
             if ref is not None and a11y is not None and plain and "editable" not in (await a11y.element(ref)).states:
                 node, ran = await a11y.do_action(ref, None)
                 if ran is not None:
-                    return Done(f"ran {ran!r} on {ref} ({node.role} {node.name!r})", ref)
+                    action = repr(ran) if ran else "its default action"
+                    return Done(f"ran {action} on {ref} ({node.role} {node.name!r})", ref)
             where = await point(x, y, ref)
             await desktop.click(*(where or (None, None)), button, count, modifiers)
             what = {1: "click", 2: "double click", 3: "triple click"}[count]
