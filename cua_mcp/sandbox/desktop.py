@@ -39,6 +39,7 @@ log = logging.getLogger(__name__)
 T = TypeVar("T")
 
 _DEFAULT_TIMEOUT_S = 10.0
+_LIBREOFFICE_LINE_PAUSE_S = 0.15  # see Desktop._line_pause
 _CLIPBOARD_TIMEOUT_S = 5.0
 _DISPLAY_ERRORS = (
     xerror.ConnectionClosedError,
@@ -436,9 +437,19 @@ class Desktop:
     # ----- keyboard ------------------------------------------------------------------------
 
     async def type_text(self, text: str) -> tuple[int, int]:
+        pause = await self._line_pause() if "\n" in text else 0.0
         # About 0.3 ms a character; the timeout grows with the text.
-        timeout = _DEFAULT_TIMEOUT_S + len(text) / 200
-        return await self._act(lambda d, c: d.input.type_text(text, cancel=c), timeout)
+        timeout = _DEFAULT_TIMEOUT_S + len(text) / 200 + text.count("\n") * pause
+        return await self._act(lambda d, c: d.input.type_text(text, cancel=c, line_pause=pause), timeout)
+
+    async def _line_pause(self) -> float:
+        """How long a newline waits after the text typed before it, for the active window's app.
+        LibreOffice runs its autocorrection a moment after typing stops, and a Return that comes before
+        it is lost or lands where that moved the caret (Impress's outline text, Calc's formulas):
+        0.05 s was not enough, 0.15 s was."""
+        active = next((w for w in await self.list_windows() if w.active), None)
+        classes = (active.wm_class if active else "").lower()
+        return _LIBREOFFICE_LINE_PAUSE_S if "libreoffice" in classes or "soffice" in classes else 0.0
 
     async def press_keys(self, keys_: str, repeat: int = 1) -> tuple[int, int]:
         chords = keys.parse_keys(keys_) * repeat

@@ -37,10 +37,6 @@ _REBIND_GAP_S = 0.25  # a keycode typed this recently keeps its keysym a little 
 KEYMAP_IDLE_S = 0.5  # scratch bindings are undone once the keyboard has been idle this long
 _DOUBLE_CLICK_GAP_S = 0.02
 _FLUSH_EVERY = 32
-# LibreOffice runs its autocorrection a moment after typing stops, and a Return that comes before
-# it is lost or lands where that moves the caret (Impress's outline text, Calc's formulas): a
-# newline after typed text waits this long (measured: 0.05 s is not enough, 0.15 s is).
-_BEFORE_RETURN_S = 0.15
 
 
 class InputDevice:
@@ -140,8 +136,9 @@ class InputDevice:
         finally:
             self.release_since(mark)
 
-    def type_text(self, text: str, cancel: threading.Event | None = None) -> None:
-        """Type text exactly, character by character, binding missing keysyms a batch at a time."""
+    def type_text(self, text: str, cancel: threading.Event | None = None, line_pause: float = 0.0) -> None:
+        """Type text exactly, character by character, binding missing keysyms a batch at a time; a
+        newline after typed text waits `line_pause` seconds first."""
         keysyms = [char_keysym(char) for char in text]
         mark = self.held_mark()
         try:
@@ -150,9 +147,9 @@ class InputDevice:
                 for index, keysym in enumerate(batch):
                     if index % _FLUSH_EVERY == 0:
                         _check(cancel)
-                    if keysym == XK.XK_Return and index:
+                    if line_pause and keysym == XK.XK_Return and index:
                         self._display.sync()
-                        time.sleep(_BEFORE_RETURN_S)
+                        time.sleep(line_pause)
                     self._press_chord([self._scratch.locate(keysym)])
                 self._display.sync()
         finally:
