@@ -130,13 +130,7 @@ def gui_sum(run: Run, workspace: Path) -> Path:
     run("click", {"ref": cell[1]})
     run("type_text", {"text": "\n".join(map(str, VALUES)) + "\n=SUM(A1:A20)\n"})
     run.until(rf"\n\s*21\t{sum(VALUES)}\b")
-    run("press_keys", {"keys": "ctrl+shift+s"})
-    run.until(r'(dialog|file chooser) "Save')
-    run("type_text", {"text": f"{workspace / 'sum.xlsx'}\n"})
-    run.until(r'alert "Question"')  # keep the format? (its default button: Use Excel 2007-365!)
-    run("press_keys", {"keys": "Return"})
-    run.until(r"sum\.xlsx - LibreOffice Calc")
-    return workspace / "sum.xlsx"
+    return gui_save_as(run, workspace / "sum.xlsx")
 
 
 def gui_story(run: Run, workspace: Path) -> Path:
@@ -180,13 +174,18 @@ def gui_deck(run: Run, workspace: Path) -> Path:
         run("click", {"ref": slide[2]})
         run("type_text", {"text": text})
     run("press_keys", {"keys": "Escape"})
+    return gui_save_as(run, workspace / "deck.pptx")
+
+
+def gui_save_as(run: Run, path: Path) -> Path:
+    """Save As through LibreOffice's dialog, keeping the file's format when it asks."""
     run("press_keys", {"keys": "ctrl+shift+s"})
     run.until(r'(dialog|file chooser) "Save')
-    run("type_text", {"text": f"{workspace / 'deck.pptx'}\n"})
-    run.until(r'alert "Question"')  # keep the format? (its default button: Use PowerPoint 2007-365!)
+    run("type_text", {"text": f"{path}\n"})
+    run.until(r'alert "Question"')  # keep the format? (its default button: Use Excel/PowerPoint 2007-365!)
     run("press_keys", {"keys": "Return"})
-    run.until(r"deck\.pptx - LibreOffice Impress")
-    return workspace / "deck.pptx"
+    run.until(rf"{re.escape(path.name)} - LibreOffice")
+    return path
 
 
 TASKS: list[tuple[str, Callable, Callable | None, Callable]] = [

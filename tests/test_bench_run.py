@@ -303,6 +303,8 @@ def test_ctrl_c_tears_every_desktop_down_and_writes_a_partial_report(tmp_path):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # A suite started in the background (`./scripts/test &`) ignores SIGINT, and so would the run.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
     deadline = time.monotonic() + 120
     while not list(out.glob("tasks/*/recording/calls.jsonl")) and time.monotonic() < deadline:

@@ -51,6 +51,11 @@ _MENU_HOLDERS = frozenset({"menu bar", "menu"})
 _OPEN_MENU = frozenset({"selected", "expanded"})
 
 
+def _about_connection(method: str, bus: str) -> Call:
+    """A question to the bus daemon about app connection `bus` (its pid, its user)."""
+    return Call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus", method, "s", (bus,))
+
+
 def _short(interfaces: list[str]) -> frozenset[str]:
     return frozenset(i.removeprefix(IFACE_PREFIX) for i in interfaces)
 
@@ -98,8 +103,7 @@ class DbusBackend:
         for bus, path in refs:
             calls += [
                 prop(bus, path, ACC, "Name"),
-                Call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                     "GetConnectionUnixProcessID", "s", (bus,)),
+                _about_connection("GetConnectionUnixProcessID", bus),
                 prop(bus, path, APPLICATION, "ToolkitName"),
                 prop(bus, path, APPLICATION, "Version"),
             ]  # fmt: skip
@@ -131,9 +135,8 @@ class DbusBackend:
         for bus, path in new:
             calls += [
                 Call(bus, path, APPLICATION, "GetApplicationBusAddress"),
-                Call("org.freedesktop.DBus", "/org/freedesktop/DBus", "org.freedesktop.DBus",
-                     "GetConnectionUnixUser", "s", (bus,)),
-            ]  # fmt: skip
+                _about_connection("GetConnectionUnixUser", bus),
+            ]
         results = self.bus.call_many(calls, self.timeout)
         for (bus, _), address, user in zip(new, results[::2], results[1::2], strict=True):
             if isinstance(address, str) and address:
