@@ -56,6 +56,9 @@ def test_file_and_browser_internal_urls_are_refused(web):
     assert "refused" in web.error("browser_open", {"url": "chrome://settings"})
     assert "refused" in web.error("browser_open", {"url": "about:settings"})
     assert "refused" in web.error("launch", {"app": "chromium", "args": ["file:///etc/shadow"]})
+    # Found by the fuzz test: a ']' in the host part made urlsplit raise.
+    assert "not a web address" in web.error("browser_open", {"url": "\u00d9t]A0<H;@x"})
+    assert "control characters" in web.error("browser_open", {"url": "https://example.org/\x12"})
 
 
 def test_fill_and_submit_a_form_by_refs_and_by_selectors(web, site):

@@ -28,7 +28,12 @@ def check_url(url: str) -> str:
         url = "http://" + url  # localhost:8000/form: a host and port, as the address bar reads it
     elif not _SCHEME.match(url):
         url = "https://" + url.removeprefix("//")
-    scheme = urlsplit(url).scheme.lower()
+    if any(ord(c) < 0x20 or 0x7F <= ord(c) <= 0x9F for c in url):
+        raise InvalidArgumentError("url has control characters: give a web address such as https://example.org.")
+    try:
+        scheme = urlsplit(url).scheme.lower()
+    except ValueError as e:  # e.g. a ']' where a host should be
+        raise InvalidArgumentError(f"url is not a web address ({e}): give one such as https://example.org.") from e
     if scheme == "file":
         raise InvalidArgumentError(
             "file: URLs are refused: a page opened from a file could read other local files. Serve the "

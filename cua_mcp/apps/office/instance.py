@@ -89,6 +89,9 @@ class Office:
             return self._launcher.start_app(spec, args)
         self.close()
         self._quiet_profile(spec)
+        # A new name for each instance: what is left of an ended one (a process not gone yet, its
+        # pipe) can then never answer for the new one.
+        self._pipe = "cua" + secrets.token_hex(16)
         accept = f"--accept=pipe,name={self._pipe};urp;StarOffice.ComponentContext"
         process = self._launcher.start_app(dataclasses.replace(spec, command=(*spec.command, accept)), args)
         self._process, self._spec = process, spec
