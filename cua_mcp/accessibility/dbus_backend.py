@@ -106,7 +106,7 @@ class DbusBackend:
                 _about_connection("GetConnectionUnixProcessID", bus),
                 prop(bus, path, APPLICATION, "ToolkitName"),
                 prop(bus, path, APPLICATION, "Version"),
-            ]  # fmt: skip
+            ]
         results = self.bus.call_many(calls, self.timeout)
         self._connect_direct([ref for i, ref in enumerate(refs) if not isinstance(results[4 * i], CallFailed)])
         apps = []

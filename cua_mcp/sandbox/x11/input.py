@@ -141,16 +141,18 @@ class InputDevice:
         newline after typed text waits `line_pause` seconds first."""
         keysyms = [char_keysym(char) for char in text]
         mark = self.held_mark()
+        previous = None  # the keysym typed last, across batches
         try:
             for batch in self._batches(keysyms):
                 self._scratch.bind(batch)
                 for index, keysym in enumerate(batch):
                     if index % _FLUSH_EVERY == 0:
                         _check(cancel)
-                    if line_pause and keysym == XK.XK_Return and index:
+                    if line_pause and keysym == XK.XK_Return and previous not in (None, XK.XK_Return):
                         self._display.sync()
                         time.sleep(line_pause)
                     self._press_chord([self._scratch.locate(keysym)])
+                    previous = keysym
                 self._display.sync()
         finally:
             self.release_since(mark)
